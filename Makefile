@@ -1,0 +1,58 @@
+# ExchangeLab: `make run` and `make test` are all a fresh clone needs.
+SHELL := /bin/bash
+PYVER := $(shell cat .python-version)
+PYENV_PY := $(firstword $(shell PYENV_VERSION=$(PYVER) pyenv which python 2>/dev/null) \
+	$(wildcard $(HOME)/.pyenv/versions/$(PYVER)/bin/python))
+PY_BOOT ?= $(if $(PYENV_PY),$(PYENV_PY),python3.12)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+
+.PHONY: run cli test test-fast bench bench-full browser-deps lint clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
+	@$(PY) -c 'import sys; assert sys.version_info >= (3, 12), "Python >= 3.12 needed (pyenv 3.12.1)"'
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+# The main job: the dashboard on localhost.
+run: $(STAMP)
+	@if [ -f dashboard/app.py ] && grep -q st.navigation dashboard/app.py; then \
+		echo "ExchangeLab dashboard: open http://localhost:$(PORT) in your browser (Ctrl-C stops it)"; \
+		$(VENV)/bin/streamlit run dashboard/app.py --server.port $(PORT) --server.headless true \
+			--browser.gatherUsageStats false; \
+	else \
+		$(VENV)/bin/exlab run default_bank; \
+	fi
+
+# The default scenario through the command line, with its summary.
+cli: $(STAMP)
+	$(VENV)/bin/exlab run default_bank
+
+# Chromium for the real-browser test, from Debian's packages, when missing.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian chromium for the browser test"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "warning: could not install chromium"; }
+
+test: $(STAMP) browser-deps
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider -m "not slow and not browser and not dask"
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench.py
+
+bench-full: $(STAMP)
+	$(PY) benchmarks/bench.py --full
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check sim tests dashboard benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

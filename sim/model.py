@@ -1,0 +1,852 @@
+"""ExchangeModel: the Mesa model that wires state, graph, agents and rules together.
+
+``step()`` reads like the ODD schedule (docs/ODD.md, "Process overview"):
+
+1. firms act (quality, listening, broadcast offers);
+2. routine contacts (statements, app checks, cash machines);
+3. requests are routed under the day's age mix and queues are served;
+4. advisor meetings (intense contacts, capacity-limited);
+5. privacy (data asked beyond need, misuse events);
+6. experience: satisfaction and expectations from today's contacts;
+7. word-of-mouth on the social graph (private talk, public posts, audiences);
+8. relationships: trust, recognition, attachment from today's evidence;
+9. churn and switching;
+10. Bass adoption submodel (when switched on);
+11. outcomes recorded.
+
+Consumer state lives in :class:`~sim.state.ConsumerState` arrays; every phase
+is vectorized over consumers. Consumer agents are views created on demand by
+``model.consumers[i]``; creating them draws no random numbers, so results do
+not depend on whether they exist.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import mesa
+import numpy as np
+
+from sim.agents import ConsumerCollection, Firm, Intermediary
+from sim.ages import AgeMix, ExchangeAge
+from sim.messages import BROADCAST, Addresses, Channel, Ledger, MessageBatch, MessageKind
+from sim.metrics import OutcomeRecorder
+from sim.network import InfluenceTracker, build_social_graph
+from sim.routing import Router, Served
+from sim.rules import experience as xp
+from sim.rules.sampling import bernoulli_indices, poisson_events
+from sim.scenario.loader import with_overrides
+from sim.scenario.schema import Scenario
+from sim.seeds import RngTree
+from sim.state import ConsumerState
+
+__all__ = ["ExchangeModel"]
+
+DAYS_PER_MONTH = 365.0 / 12.0
+PEER_HELP = 0.1        # help felt per peer message received (reciprocity driver, decays below)
+HELP_DECAY = 0.9       # daily persistence of felt help
+REPUTATION_MEMORY = 0.05
+
+
+def _expand_csr(indptr: np.ndarray, indices: np.ndarray, nodes: np.ndarray):
+    """All (node, neighbour) pairs for ``nodes``: vectorized CSR row expansion."""
+    starts = indptr[nodes]
+    counts = indptr[nodes + 1] - starts
+    total = int(counts.sum())
+    if total == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    src = np.repeat(nodes, counts)
+    offs = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    return src, indices[np.repeat(starts, counts) + offs].astype(np.int64)
+
+
+class ExchangeModel(mesa.Model):
+    """A customer-relationship exchange network under Bagozzi's three ages.
+
+    Args:
+        scenario: The scenario (defaults to ``Scenario()``).
+        rng: Root seed; defaults to ``scenario.run.seed``.
+        record_messages: Keep every message of the last tick in
+            ``last_messages`` (for teaching and tests; costly at scale).
+        **overrides: Parameters by path with ``__`` for dots, e.g.
+            ``exchange__complex=0.5`` (lets ``mesa.batch_run`` vary them).
+    """
+
+    def __init__(self, scenario: Scenario | None = None, rng: int | None = None, *,
+                 record_messages: bool = False, **overrides):
+        sc = scenario or Scenario()
+        if overrides:
+            sc = with_overrides(sc, {k.replace("__", "."): v for k, v in overrides.items()})
+        seed = sc.run.seed if rng is None else int(rng)
+        super().__init__(rng=seed)
+        self.params = sc
+        self.seed = seed
+        self.seeds = RngTree(seed)
+        self.record_messages = record_messages
+        self.tick = 0
+        self.running = True
+
+        n = sc.population.consumers
+        self.n = n
+        self.state = ConsumerState.initial(sc, self.seeds("population"))
+        self.graph = build_social_graph(sc.network, n, self.state.segment,
+                                        self.seeds.int_seed("graph"))
+        self.degree = self.graph.degree
+        self.age_mix = AgeMix(sc.exchange)
+        self.addr = Addresses(n, len(sc.firms), len(sc.intermediaries))
+        self.ledger = Ledger()
+        self.influence = InfluenceTracker(n, sc.influence.max_edges)
+        self.recorder = OutcomeRecorder(sc.run.ticks)
+        self.last_messages = MessageBatch.concat([])
+        self.message_counts = np.zeros((len(MessageKind), 3), np.int64)
+
+        self.firms = [Firm(self, i, fp) for i, fp in enumerate(sc.firms)]
+        self.intermediaries = [Intermediary(self, k, ip) for k, ip in enumerate(sc.intermediaries)]
+        self.consumers = ConsumerCollection(self)
+        self._init_segments()
+        self._init_channels()
+        self._init_campaign()
+        self._e0 = float(self.state.predicted_quality.mean())
+        self._window = deque(maxlen=30)
+
+    # ================================================================ set-up
+    def _init_segments(self) -> None:
+        sc, st = self.params, self.state
+        seg = st.segment
+        rate = lambda attr, per: (np.array([getattr(s, attr) for s in sc.segments]) / per)[seg]  # noqa: E731
+        self.rate_statement = rate("statements_per_month", DAYS_PER_MONTH).astype(np.float32)
+        self.rate_self = (rate("app_checks_per_month", DAYS_PER_MONTH)
+                          + rate("atm_uses_per_month", DAYS_PER_MONTH)).astype(np.float32)
+        self.rate_request = rate("requests_per_month", DAYS_PER_MONTH).astype(np.float32)
+        self.rate_advisor = rate("advisor_visits_per_year", 365.0).astype(np.float32)
+        self.seg_names = [s.name for s in sc.segments]
+        self.seg_need = np.array([s.need for s in sc.segments])
+
+    def _init_channels(self) -> None:
+        sc = self.params
+        platforms = [k for k, m in enumerate(sc.intermediaries) if m.kind == "platform"]
+        self.platform_ids = platforms
+        line = np.zeros(len(sc.segments), np.int64)
+        for s, name in enumerate(self.seg_names):
+            for slot, k in enumerate(platforms):
+                served = sc.intermediaries[k].segments
+                if not served or name in served:
+                    line[s] = slot
+                    break
+        self.router = Router(self.addr, len(sc.firms), len(platforms), platforms, line)
+        pm = [sc.intermediaries[k] for k in platforms]
+        self.platform_delay = np.array([m.delay_h for m in pm])
+        self.platform_loss = np.array([m.loss for m in pm])
+        self.platform_distortion = np.array([m.distortion for m in pm], dtype=np.float32)
+        self.platform_cost = np.array([m.cost_per_message_eur for m in pm])
+        self.platform_cap_per_1000 = np.array([m.capacity_per_1000 for m in pm])
+        self.bloggers = [k for k, m in enumerate(sc.intermediaries) if m.kind == "blogger"]
+        aud_rng = self.seeds("audiences")
+        self.audience = {k: np.sort(aud_rng.choice(self.n, int(sc.intermediaries[k].audience_share * self.n),
+                                                   replace=False))
+                         for k in self.bloggers}
+
+    def _init_campaign(self) -> None:
+        c = self.params.campaign
+        if c.enabled:
+            self.state.treated[:] = self.seeds("campaign").random(self.n) < c.treated_share
+
+    # ================================================================ helpers
+    @property
+    def active(self) -> np.ndarray:
+        """Boolean mask of consumers still with a firm."""
+        return self.state.firm >= 0
+
+    def firm_quality_table(self) -> np.ndarray:
+        """Delivered quality, shape (firms, segments), including personalisation."""
+        return np.array([f.quality_by_segment() for f in self.firms])
+
+    def _events(self):
+        return {"idx": [], "perceived": [], "sat": [], "weight": [], "pos": [], "neg": [], "recog": []}
+
+    def _add_events(self, ev, idx, perceived, sat, weight, pos, neg, recog=None) -> None:
+        ev["idx"].append(idx)
+        ev["perceived"].append(np.asarray(perceived, np.float64) * weight)
+        ev["sat"].append(np.asarray(sat, np.float64) * weight)
+        ev["weight"].append(np.broadcast_to(np.asarray(weight, np.float64), idx.shape))
+        ev["pos"].append(np.broadcast_to(np.asarray(pos, np.float64), idx.shape))
+        ev["neg"].append(np.broadcast_to(np.asarray(neg, np.float64), idx.shape))
+        ev["recog"].append(np.zeros(idx.shape) if recog is None else
+                           np.broadcast_to(np.asarray(recog, np.float64), idx.shape))
+
+    def _experience_contacts(self, ev, idx, perceived, weight, penalty=0.0, recog=None):
+        """Score contacts of consumers ``idx``: satisfaction, evidence, promise coherence."""
+        st, sc = self.state, self.params
+        s = xp.contact_satisfaction(perceived, st.predicted_quality[idx], st.adequate_quality[idx],
+                                    sc.satisfaction) - penalty
+        s = np.clip(s, 0.0, 1.0)
+        pos, neg = xp.evidence_from_satisfaction(s, weight, sc.trust.negative_weight)
+        promise = self.promise_quality[st.firm[idx]]
+        has = promise > 0
+        if has.any():
+            # Coherence (seed 002): judged against the promise; a kept promise is positive evidence.
+            gap = promise - perceived
+            neg = neg + np.where(has, sc.trust.promise_weight * weight * np.maximum(gap, 0), 0)
+            pos = pos + np.where(has & (gap <= 0), 0.5 * sc.trust.promise_weight * weight * 0.1, 0)
+        self._add_events(ev, idx, perceived, s, weight, pos, neg, recog)
+        return s
+
+    def _quality_noise(self, rng, k):
+        return rng.normal(0.0, self.params.channels.quality_noise, k)
+
+    # ================================================================ the schedule
+    def step(self) -> None:
+        """One day: the eleven phases in ODD order (see module docstring)."""
+        t = self.tick
+        now_h = 24.0 * t
+        mix = self.age_mix.at(t)
+        self._mix = mix
+        self._msgs: list[MessageBatch] = []
+        self._day = {"firm_msgs": 0.0, "peer_msgs": 0.0, "cost": 0.0, "revenue": 0.0,
+                     "purchases": 0, "fit": np.nan, "wom_pos": 0, "wom_total": 0,
+                     "public_posts": 0, "public_complaints": 0, "complaints": 0}
+        ev = self._events()
+        self._phase_firms(t, mix)
+        self._phase_routine_contacts(ev)
+        self._phase_requests(ev, t, now_h, mix)
+        self._phase_advisors(ev, t)
+        self._phase_privacy()
+        self._phase_experience(ev)
+        self._phase_word_of_mouth(mix)
+        self._phase_relationships()
+        self._phase_churn()
+        self._phase_adoption()
+        self.tick += 1
+        if self.record_messages:
+            self.last_messages = MessageBatch.concat(self._msgs)
+        self._record()
+        if self.tick >= self.params.run.ticks:
+            self.running = False
+
+    # ---------------------------------------------------------------- 1. firms
+    def _phase_firms(self, t: int, mix: np.ndarray) -> None:
+        st = self.state
+        counts = np.bincount(st.firm[st.firm >= 0], minlength=len(self.firms))
+        self.customers_by_firm = counts
+        for f in self.firms:
+            f.customers = int(counts[f.index])
+            f.update_quality(t)
+        self.quality_table = self.firm_quality_table()
+        self.promise_quality = np.array([f.params.promise_quality for f in self.firms])
+        listening = [f for f in self.firms if f.params.listening]
+        if listening:
+            self._phase_listening(listening)
+        for f in self.firms:
+            every = f.params.broadcast_every_ticks
+            if every and t % every == 0:
+                self._broadcast(f, mix)
+            self._day["cost"] += (f.params.expectation_management_cost_eur / DAYS_PER_MONTH
+                                  * f.customers * (f.params.announced_response_h > 0 or f.params.appointments))
+            self._day["revenue"] += f.params.margin_per_customer_day_eur * f.customers
+        # Expectation management: an announced response time anchors expectations (seed 003).
+        for f in self.firms:
+            a = f.params.announced_response_h
+            if a > 0 and self.params.expectations.enabled:
+                m = st.firm == f.index
+                er = st.expected_response_h
+                er[m] += self.params.expectations.announcement_weight * (a - er[m])
+            pr = f.params.promise_response_h
+            if pr > 0 and self.params.expectations.enabled:
+                m = st.firm == f.index
+                er = st.expected_response_h
+                er[m] += 0.5 * self.params.expectations.announcement_weight * (pr - er[m])
+
+    def _phase_listening(self, firms) -> None:
+        """Listening firms learn each segment's mean need from feedback and adapt their offer."""
+        st = self.state
+        rng = self.seeds("listening")
+        for f in firms:
+            m = bernoulli_indices(rng, np.where(st.firm == f.index, 0.01, 0.0).astype(np.float32), 0.01)
+            if not m.size:
+                continue
+            sums = np.bincount(st.segment[m], weights=st.need[m], minlength=len(self.seg_names))
+            cnt = np.bincount(st.segment[m], minlength=len(self.seg_names))
+            seen = cnt > 0
+            r = f.params.listening_rate
+            f.content[seen] += r * (sums[seen] / cnt[seen] - f.content[seen])
+            # Listening also reads what segments expect and moves quality toward the adequate level.
+            exp = np.bincount(st.segment[m], weights=st.adequate_quality[m], minlength=len(self.seg_names))
+            want = np.where(seen, exp / np.maximum(cnt, 1), f.offer_quality)
+            f.offer_quality += r * 0.5 * np.maximum(want - f.offer_quality, 0)
+
+    def _broadcast(self, f: Firm, mix: np.ndarray) -> None:
+        """The firm's offer to its whole public; the fit of the message to each receiver's need.
+
+        Restricted exchange: one message for all (the firm's content for its
+        average customer). ``message_fit = per_segment`` gives each segment its
+        own message through the channel built for it; under generalized
+        exchange a share ``leakage`` of consumers receives another segment's.
+        """
+        st, sc = self.state, self.params
+        rng = self.seeds("broadcast")
+        members = np.flatnonzero(st.firm == f.index)
+        if not members.size:
+            return
+        if f.params.message_fit == "per_segment":
+            content = f.content[st.segment[members]]
+            if sc.exchange.leakage > 0 and len(self.seg_names) > 1:
+                leak = rng.random(members.size) < sc.exchange.leakage * mix[ExchangeAge.GENERALIZED]
+                other = rng.integers(0, len(self.seg_names), members.size)
+                content = np.where(leak, f.content[other], content)
+        else:
+            content = np.full(members.size, f.monolithic_content())
+        fit = np.clip(1.0 - 2.0 * np.abs(content - st.need[members]), 0.0, 1.0)
+        buy = rng.random(members.size) < fit * st.trust[members] * 0.2
+        self._day["purchases"] += int(buy.sum())
+        self._day["revenue"] += 30.0 * f.params.margin_per_customer_day_eur * int(buy.sum())
+        self._day["fit"] = float(fit.mean())
+        self._day["cost"] += sc.channels.cost_statement_eur * 0.2 * members.size
+        w = sc.trust.routine_weight
+        pos, neg = xp.evidence_from_satisfaction(fit, w, sc.trust.negative_weight)
+        np.add.at(st.evidence_pos, members, pos.astype(np.float32))
+        np.add.at(st.evidence_neg, members, neg.astype(np.float32))
+        st.from_firm[members] += 1
+        self._day["firm_msgs"] += members.size
+        age = int(np.argmax(mix))
+        self.ledger.add("sent", age, members.size)
+        self.ledger.add("delivered", age, members.size)
+        self.message_counts[MessageKind.OFFER, age] += members.size
+        if self.record_messages:
+            self._msgs.append(MessageBatch.make([self.addr.firm(f.index)], [BROADCAST],
+                                                MessageKind.OFFER, Channel.MAIL, age,
+                                                [f.monolithic_content()], [24.0 * self.tick]))
+
+    # ---------------------------------------------------------------- 2. routine contacts
+    def _phase_routine_contacts(self, ev) -> None:
+        """Statements, app checks and cash machine uses: many cheap, automated contacts."""
+        st, sc = self.state, self.params
+        rng = self.seeds("contacts")
+        active = self.active
+        q = self.quality_table
+        self.contacts_statement = 0
+        self.contacts_self = 0
+        for name, rate, cost in (("statement", self.rate_statement, sc.channels.cost_statement_eur),
+                                 ("self", self.rate_self, sc.channels.cost_self_service_eur)):
+            idx = poisson_events(rng, rate, eligible=active)
+            if not idx.size:
+                continue
+            perceived = np.clip(q[st.firm[idx], st.segment[idx]] + self._quality_noise(rng, idx.size)
+                                + self._campaign_boost(idx), 0, 1)
+            self._experience_contacts(ev, idx, perceived, sc.trust.routine_weight)
+            self._day["cost"] += cost * idx.size
+            if name == "statement":
+                self.contacts_statement = idx.size
+                st.from_firm[idx] += 1  # a statement is a message from the firm
+                self._day["firm_msgs"] += idx.size
+            else:
+                self.contacts_self = idx.size
+
+    def _campaign_boost(self, idx) -> np.ndarray | float:
+        c = self.params.campaign
+        if not c.enabled or c.quality_boost == 0 or not self._campaign_on():
+            return 0.0
+        return np.where(self.state.treated[idx], c.quality_boost, 0.0)
+
+    def _campaign_on(self) -> bool:
+        c = self.params.campaign
+        return c.enabled and c.start_tick <= self.tick < c.start_tick + c.duration_ticks
+
+    # ---------------------------------------------------------------- 3. requests
+    def _phase_requests(self, ev, t: int, now_h: float, mix: np.ndarray) -> None:
+        """New requests are routed by age; queues are served; answers are experienced."""
+        st, sc = self.state, self.params
+        rng = self.seeds("requests")
+        ch = sc.channels
+        idx = poisson_events(rng, self.rate_request, eligible=self.active)
+        k = idx.size
+        sent_h = now_h + rng.random(k) * 24.0
+        age = np.searchsorted(np.cumsum(mix)[:2], rng.random(k), side="right").astype(np.int8)
+        firm = st.firm[idx].astype(np.int64)
+        served = Served()
+        for a in range(3):
+            self.ledger.add("sent", a, int((age == a).sum()))
+        self.message_counts[MessageKind.REQUEST] += np.bincount(age, minlength=3)[:3]
+        auto_share = np.array([f.params.automation_share for f in self.firms])
+        rec = self.record_messages
+
+        m = age == ExchangeAge.RESTRICTED
+        human = rng.random(int(m.sum())) >= auto_share[firm[m]]
+        self.router.route_restricted(served, idx[m], firm[m], human, sent_h[m], rec,
+                                     ch.automated_response_h)
+        m = age == ExchangeAge.GENERALIZED
+        if m.any() and self.platform_ids:
+            self.router.route_generalized(served, idx[m], firm[m], st.segment[idx[m]], sent_h[m],
+                                          sc.exchange.leakage, rng, self.platform_delay, rec)
+        m = age == ExchangeAge.COMPLEX
+        if m.any():
+            public_share = np.array([f.params.answer_in_public for f in self.firms])
+            self.router.route_complex(served, idx[m], firm[m], sent_h[m], public_share, rng,
+                                      ch.automated_response_h + 1.0, rec)
+            self._public_posts(idx[m], rng)
+            self.contacts_social = int(m.sum())
+        else:
+            self.contacts_social = 0
+
+        customers = np.maximum(self.customers_by_firm, 1)
+        cap_platform = np.floor(self.platform_cap_per_1000 * self.n / 1000.0)
+        cap_firm = np.array([f.human_capacity(customers[f.index], mix) for f in self.firms])
+        self.router.serve(served, now_h, st.firm, st.patience_h, cap_platform, self.platform_loss,
+                          self.platform_distortion, self.platform_delay, cap_firm,
+                          ch.human_response_h, rng, rec)
+        self._day["cost"] += float((cap_firm * ch.cost_human_eur).sum())
+        self._day["cost"] += float((self.platform_cost * 0).sum())
+        self.ledger.delivered += served.delivered_by_age
+        self.ledger.dropped += served.dropped_by_age
+        self.ledger.queued = self.router.queued_by_age()
+        self._served = served
+        self._msgs.extend(served.messages)
+        self._score_answers(ev, served, rng)
+
+    def _public_posts(self, posters: np.ndarray, rng) -> None:
+        """A public request is seen by the poster's ties: complaints when dissatisfied."""
+        st = self.state
+        valence = np.where(st.satisfaction[posters] >= 0.5, 1.0, -1.0)
+        self._deliver_peer(posters, valence, public=np.ones(posters.size, bool), rng=rng,
+                           kind=MessageKind.PUBLIC_POST)
+
+    def _score_answers(self, ev, served: Served, rng) -> None:
+        st, sc = self.state, self.params
+        ch = sc.channels
+        self.contacts_auto = self.contacts_human = self.contacts_platform = 0
+        self._resp_times = np.empty(0)
+        if not served.answered:
+            self._waits = np.concatenate(served.waits_h) if served.waits_h else np.empty(0)
+            return
+        a = {f: np.concatenate([getattr(x, f) for x in served.answered])
+             for f in ("consumer", "firm", "age", "human", "response_h", "distortion", "public")}
+        c = a["consumer"]
+        keep = st.firm[c] >= 0
+        a = {k: v[keep] for k, v in a.items()}
+        c = a["consumer"]
+        human = a["human"]
+        self.contacts_auto = int((~human).sum())
+        self.contacts_human = int(human.sum())
+        self.contacts_platform = served.relayed
+        self._leaked = served.leaked
+        self._day["cost"] += ch.cost_automated_eur * self.contacts_auto
+        self._day["cost"] += float((self.platform_cost.mean() if self.platform_ids else 0.0)
+                                   * served.relayed)
+        base = np.where(human, ch.human_quality, ch.automated_quality)
+        firm_q = self.quality_table[st.firm[c], st.segment[c]]
+        # The answer's quality: the channel's, pulled toward the firm's service, minus relay distortion;
+        # an automated answer falls short for consumers who need a person (seed 001).
+        perceived = (0.5 * base + 0.5 * firm_q - a["distortion"]
+                     - np.where(human, 0.0, 0.3 * st.human_need[c])
+                     + self._quality_noise(rng, c.size) + self._campaign_boost(c))
+        perceived = np.clip(perceived, 0, 1)
+        appoint = np.array([f.params.appointments for f in self.firms])[st.firm[c]] & human
+        relief = np.where(appoint, sc.expectations.enabled and 0.7 or 0.7, 0.0)
+        expected = st.expected_response_h[c]
+        promised = np.array([f.params.promise_response_h for f in self.firms])[st.firm[c]]
+        penalty = xp.lateness_penalty(a["response_h"], expected, st.time_sensitivity[c],
+                                      sc.satisfaction.time_scale_h, relief)
+        recog = np.where(human, ch.human_recognition, ch.automated_recognition)
+        s = self._experience_contacts(ev, c, perceived, sc.trust.request_weight, penalty, recog)
+        late_promise = (promised > 0) & (a["response_h"] > promised)
+        if late_promise.any():
+            self._add_events(ev, c[late_promise], 0.0, 0.0, 0.0, 0.0,
+                             sc.trust.promise_weight * sc.trust.request_weight, None)
+        self._day["complaints"] += int((s < 0.3).sum())
+        st.help_received[c] = np.minimum(1.0, st.help_received[c] + 0.2)
+        st.from_firm[c] += 1
+        self._day["firm_msgs"] += c.size
+        if sc.expectations.enabled:
+            # Expected response time adapts toward experienced times (demand for immediacy grows
+            # when answers come fast).
+            er = st.expected_response_h
+            d = np.bincount(c, weights=a["response_h"] - er[c], minlength=self.n)
+            cnt = np.bincount(c, minlength=self.n)
+            hit = cnt > 0
+            er[hit] += (sc.expectations.response_rate * d[hit] / cnt[hit]).astype(np.float32)
+            np.maximum(er, 0.01, out=er)
+        self._resp_times = a["response_h"]
+        self._waits = np.concatenate(served.waits_h) if served.waits_h else np.empty(0)
+        # Public answers: the firm answers a public post where the poster's ties can see it.
+        pub = a["public"]
+        if pub.any():
+            src, dst = _expand_csr(self.graph.indptr, self.graph.indices, c[pub])
+            st.from_firm[dst] += 1
+            self._day["firm_msgs"] += dst.size + int(pub.sum())
+            same = st.firm[dst] == st.firm[src]
+            np.add.at(st.evidence_pos, dst[same], np.float32(sc.trust.public_weight))
+            self.message_counts[MessageKind.PUBLIC_ANSWER, ExchangeAge.COMPLEX] += dst.size
+            self.ledger.add("sent", ExchangeAge.COMPLEX, dst.size)
+            self.ledger.add("delivered", ExchangeAge.COMPLEX, dst.size)
+
+    # ---------------------------------------------------------------- 4. advisors
+    def _phase_advisors(self, ev, t: int) -> None:
+        """Advisor meetings: rare intense contacts, limited by advisors' capacity (seed 000)."""
+        st, sc = self.state, self.params
+        rng = self.seeds("advisors")
+        rate = self.rate_advisor
+        if self._campaign_on() and sc.campaign.extra_advisor_visits_per_year > 0:
+            rate = rate + np.where(st.treated, sc.campaign.extra_advisor_visits_per_year / 365.0,
+                                   0.0).astype(np.float32)
+        want = poisson_events(rng, rate, eligible=self.active)
+        self.contacts_advisor = 0
+        self.unserved_meetings = 0
+        if not want.size:
+            return
+        rng.shuffle(want)
+        firm = st.firm[want]
+        held = np.zeros(want.size, bool)
+        for f in self.firms:
+            m = np.flatnonzero(firm == f.index)
+            cap = int(f.meeting_capacity())
+            held[m[:cap]] = True
+        self.unserved_meetings = int((~held).sum())
+        idx = want[held]
+        self.contacts_advisor = idx.size
+        if not idx.size:
+            return
+        ch = sc.channels
+        perceived = np.clip(0.5 * ch.human_quality + 0.5 * self.quality_table[st.firm[idx], st.segment[idx]]
+                            + 0.1 + self._quality_noise(rng, idx.size) + self._campaign_boost(idx), 0, 1)
+        self._experience_contacts(ev, idx, perceived, sc.trust.intense_weight,
+                                  recog=ch.advisor_recognition)
+        self._day["cost"] += ch.cost_advisor_eur * idx.size
+        st.from_firm[idx] += 1
+        self._day["firm_msgs"] += idx.size
+
+    # ---------------------------------------------------------------- 5. privacy
+    def _phase_privacy(self) -> None:
+        """Data asked beyond need erodes trust daily; rare misuse events hit every customer."""
+        sc, st = self.params, self.state
+        if not sc.privacy.enabled:
+            return
+        rng = self.seeds("privacy")
+        for f in self.firms:
+            over = max(f.params.data_asked - f.params.data_needed, 0.0)
+            misuse = rng.random() < f.params.misuse_per_year / 365.0
+            if over == 0 and not misuse:
+                continue
+            m = st.firm == f.index
+            neg = sc.privacy.overask_weight * over * st.privacy_sensitivity
+            if misuse:
+                f.misuse_events += 1
+                neg = neg + sc.privacy.misuse_weight * f.params.data_asked * st.privacy_sensitivity
+            st.evidence_neg += np.where(m, neg, 0).astype(np.float32)
+
+    # ---------------------------------------------------------------- 6. experience
+    def _phase_experience(self, ev) -> None:
+        """Aggregate today's contacts per consumer; update satisfaction and expectations."""
+        st, sc = self.state, self.params
+        self._delivered_quality = np.nan
+        if not ev["idx"]:
+            return
+        idx = np.concatenate(ev["idx"])
+        col = {k: np.concatenate(v) for k, v in ev.items() if k != "idx"}
+        n = self.n
+        w = np.bincount(idx, weights=col["weight"], minlength=n)
+        hit = np.flatnonzero(w > 0)
+        st.evidence_pos += np.bincount(idx, weights=col["pos"], minlength=n).astype(np.float32)
+        st.evidence_neg += np.bincount(idx, weights=col["neg"], minlength=n).astype(np.float32)
+        recog = np.bincount(idx, weights=col["recog"], minlength=n)
+        self._recog_gain = recog
+        if not hit.size:
+            return
+        wh = w[hit]
+        perceived = np.bincount(idx, weights=col["perceived"], minlength=n)[hit] / wh
+        sat = np.bincount(idx, weights=col["sat"], minlength=n)[hit] / wh
+        self._delivered_quality = float(perceived.mean())
+        strength = np.minimum(1.0, wh / max(sc.trust.routine_weight, 1e-9) * 0.05).astype(np.float32)
+        st.satisfaction[hit] += sc.satisfaction.memory * 10 * strength * (sat - st.satisfaction[hit])
+        np.clip(st.satisfaction, 0, 1, out=st.satisfaction)
+        st.last_quality[hit] += 0.3 * (perceived - st.last_quality[hit])
+        pq, aq, dq = st.predicted_quality[hit], st.adequate_quality[hit], st.desired_quality[hit]
+        xp.adapt_expectations(pq, aq, dq, perceived.astype(np.float32), strength, sc.expectations)
+        st.predicted_quality[hit], st.adequate_quality[hit], st.desired_quality[hit] = pq, aq, dq
+
+    # ---------------------------------------------------------------- 7. word of mouth
+    def _phase_word_of_mouth(self, mix: np.ndarray) -> None:
+        """Consumers talk about their firm: U-shaped in satisfaction, more when seeking recognition
+        or returning help; under complex exchange talk is public and audiences amplify it."""
+        st, sc = self.state, self.params
+        if not sc.wom.enabled:
+            return
+        rng = self.seeds("wom")
+        w = sc.wom
+        dev = st.satisfaction - 0.5
+        p = (w.base_rate * (1.0 + w.extremity_boost * 4.0 * dev * dev)
+             * np.where(dev < 0, w.negative_multiplier, 1.0)
+             * (1.0 + w.recognition_boost * st.recognition_seeking)
+             * (1.0 + w.reciprocity_boost * st.help_received)
+             * 2.0 * st.share_propensity)
+        p = np.where(self.active, np.minimum(p, 1.0), 0.0)
+        talkers = bernoulli_indices(rng, p)
+        st.help_received *= np.float32(HELP_DECAY)
+        if not talkers.size:
+            return
+        valence = np.where(st.satisfaction[talkers] >= 0.5, 1.0, -1.0)
+        public = rng.random(talkers.size) < mix[ExchangeAge.COMPLEX]
+        self._deliver_peer(talkers, valence, public, rng, kind=None)
+
+    def _deliver_peer(self, senders, valence, public, rng, kind) -> None:
+        """Deliver peer messages: private ones to one random tie, public ones to a share of all ties."""
+        st, sc = self.state, self.params
+        g = self.graph
+        deg = self.degree[senders]
+        has = deg > 0
+        priv = senders[~public & has]
+        pv = valence[~public & has]
+        j = g.indptr[priv] + (rng.random(priv.size) * self.degree[priv]).astype(np.int64)
+        p_src, p_dst, p_val = priv, g.indices[j].astype(np.int64), pv
+        pub = senders[public & has]
+        s2, d2 = _expand_csr(g.indptr, g.indices, pub)
+        v2 = np.repeat(valence[public & has], self.degree[pub])
+        if sc.wom.public_reach < 1.0 and s2.size:
+            keep = rng.random(s2.size) < sc.wom.public_reach
+            s2, d2, v2 = s2[keep], d2[keep], v2[keep]
+        n_posts = int(pub.size)
+        self._day["public_posts"] += n_posts
+        self._day["public_complaints"] += int((valence[public & has] < 0).sum())
+        src = np.concatenate([p_src, s2])
+        dst = np.concatenate([p_dst, d2])
+        val = np.concatenate([p_val, v2])
+        is_pub = np.concatenate([np.zeros(p_src.size, bool), np.ones(s2.size, bool)])
+        # Audiences (bloggers) amplify public complaints to their whole audience (seed 004).
+        for k in self.bloggers:
+            m = self.params.intermediaries[k]
+            comp = pub[(valence[public & has] < 0)]
+            if not comp.size or m.amplification <= 0:
+                continue
+            picked = comp[rng.random(comp.size) < m.amplification]
+            if not picked.size:
+                continue
+            aud = self.audience[k]
+            for f in np.unique(st.firm[picked]):
+                if f < 0:
+                    continue
+                cnt = int((st.firm[picked] == f).sum())
+                same = aud[st.firm[aud] == f]
+                st.evidence_neg[same] += np.float32(sc.trust.public_weight * cnt)
+                self.firms[f].reputation_hits += cnt * aud.size
+            st.from_peers[aud] += picked.size
+            self._day["peer_msgs"] += aud.size * picked.size
+            self.message_counts[MessageKind.AMPLIFIED, ExchangeAge.COMPLEX] += aud.size * picked.size
+            self.ledger.add("sent", ExchangeAge.COMPLEX, aud.size * picked.size)
+            self.ledger.add("delivered", ExchangeAge.COMPLEX, aud.size * picked.size)
+            if self.record_messages:
+                self._msgs.append(MessageBatch.make(
+                    np.full(picked.size, self.addr.intermediary(k)), np.full(picked.size, BROADCAST),
+                    MessageKind.AMPLIFIED, Channel.SOCIAL, ExchangeAge.COMPLEX, -1.0,
+                    24.0 * self.tick))
+        if not src.size:
+            return
+        # Effect on receivers: evidence about their own firm, expectations from peers' reports.
+        same = (st.firm[dst] == st.firm[src]) & (st.firm[dst] >= 0)
+        wgt = np.where(is_pub, sc.trust.public_weight, sc.trust.wom_weight)
+        r, s_ = st.evidence_pos[dst].astype(np.float64), st.evidence_neg[dst].astype(np.float64)
+        tot2 = (r + s_ + 2.0) ** 2
+        d_trust = np.where(val > 0, (s_ + 1) / tot2 * wgt, -(r + 1) / tot2 * wgt * sc.trust.negative_weight)
+        pos = np.where(same & (val > 0), wgt, 0.0)
+        neg = np.where(same & (val < 0), wgt * sc.trust.negative_weight, 0.0)
+        st.evidence_pos += np.bincount(dst, weights=pos, minlength=self.n).astype(np.float32)
+        st.evidence_neg += np.bincount(dst, weights=neg, minlength=self.n).astype(np.float32)
+        self.influence.add(src[same], dst[same], d_trust[same])
+        if sc.expectations.enabled and sc.expectations.peer_weight > 0:
+            content = st.last_quality[src].astype(np.float64)
+            cnt = np.bincount(dst, minlength=self.n)
+            hit = cnt > 0
+            pull = np.bincount(dst, weights=content - st.predicted_quality[dst], minlength=self.n)
+            rate = sc.expectations.peer_weight
+            st.predicted_quality[hit] += (rate * pull[hit] / cnt[hit]).astype(np.float32)
+            up = np.bincount(dst, weights=np.maximum(content - st.desired_quality[dst], 0), minlength=self.n)
+            st.desired_quality[hit] += (rate * 0.5 * up[hit] / cnt[hit]).astype(np.float32)
+            np.clip(st.predicted_quality, 0, 1, out=st.predicted_quality)
+            np.clip(st.desired_quality, 0, 1, out=st.desired_quality)
+        recv = np.bincount(dst, minlength=self.n)
+        st.from_peers += recv.astype(np.float32)
+        st.help_received += np.minimum(PEER_HELP * recv, 1.0).astype(np.float32)
+        np.minimum(st.help_received, 1.0, out=st.help_received)
+        self._day["peer_msgs"] += dst.size
+        self._day["wom_total"] += dst.size
+        self._day["wom_pos"] += int((val > 0).sum())
+        for f in self.firms:
+            mine = st.firm[src] == f.index
+            f.reputation_hits += int(((val < 0) & is_pub & mine).sum())
+            f.reputation_praise += int(((val > 0) & is_pub & mine).sum())
+        ages = np.where(is_pub, ExchangeAge.COMPLEX, int(np.argmax(self._mix[:2])))
+        kinds = np.where(is_pub, MessageKind.PUBLIC_POST,
+                         np.where(val > 0, MessageKind.RECOMMENDATION, MessageKind.WARNING))
+        if kind is not None:
+            kinds[:] = kind
+        np.add.at(self.message_counts, (kinds, ages), 1)
+        for a in range(3):
+            n_a = int((ages == a).sum())
+            self.ledger.add("sent", a, n_a)
+            self.ledger.add("delivered", a, n_a)
+        if self.record_messages:
+            self._msgs.append(MessageBatch.make(
+                src, dst, kinds, np.where(is_pub, Channel.SOCIAL, Channel.PEER), ages, val,
+                24.0 * self.tick))
+
+    # ---------------------------------------------------------------- 8. relationships
+    def _phase_relationships(self) -> None:
+        """Evidence is forgotten, recognition decays and accumulates, trust and attachment follow.
+
+        T = (r + 1) / (r + s + 2)                           (Josang & Ismail 2002)
+        R <- (1 - delta) R + gain, capped at 1
+        r += w_R * gain * recognition_seeking                (recognition as evidence, seed 001)
+        attachment += a * (T * (0.5 + 0.5 R) - attachment)   (Morgan & Hunt 1994)
+        """
+        st, sc = self.state, self.params
+        tp = sc.trust
+        gain = getattr(self, "_recog_gain", None)
+        st.recognition *= np.float32(1.0 - tp.recognition_decay)
+        if gain is not None:
+            g = gain.astype(np.float32)
+            st.recognition += 0.2 * g
+            np.minimum(st.recognition, 1.0, out=st.recognition)
+            st.evidence_pos += tp.recognition_weight * g * st.recognition_seeking
+            self._recog_gain = None
+        st.evidence_pos *= np.float32(tp.forgetting)
+        st.evidence_neg *= np.float32(tp.forgetting)
+        np.divide(st.evidence_pos + 1, st.evidence_pos + st.evidence_neg + 2, out=st.trust)
+        st.attachment += np.float32(tp.attachment_rate) * (st.trust * (0.5 + 0.5 * st.recognition)
+                                                           - st.attachment)
+
+    # ---------------------------------------------------------------- 9. churn
+    def _phase_churn(self) -> None:
+        """Leave with a convex hazard in loyalty (Jones & Sasser 1995), damped by attachment.
+
+        h = h_max/365 * 1 / (1 + exp(k (L - L0))) * (1 - lock * attachment),
+        L = (satisfaction + trust) / 2. With several firms a leaver switches to
+        another firm chosen with probability proportional to its reputation;
+        with one firm it leaves the market.
+        """
+        st, sc = self.state, self.params
+        self.churned = 0
+        if not sc.churn.enabled:
+            return
+        rng = self.seeds("churn")
+        c = sc.churn
+        loyalty = 0.5 * (st.satisfaction + st.trust)
+        h = (c.max_rate_per_year / 365.0 / (1.0 + np.exp(c.steepness * (loyalty - c.threshold)))
+             * (1.0 - c.attachment_lock * st.attachment))
+        h = np.where(self.active, h, 0.0)
+        leavers = bernoulli_indices(rng, h)
+        self.churned = int(leavers.size)
+        if not leavers.size:
+            return
+        if len(self.firms) == 1:
+            st.firm[leavers] = -1
+            return
+        rep = np.array([f.reputation for f in self.firms]) + 1e-3
+        old = st.firm[leavers].astype(np.int64)
+        pick = rng.random(leavers.size)
+        new = np.empty_like(old)
+        for f in range(len(self.firms)):
+            m = old == f
+            w = rep.copy()
+            w[f] = 0
+            cw = np.cumsum(w / w.sum())
+            new[m] = np.minimum(np.searchsorted(cw, pick[m], side="right"), len(self.firms) - 1)
+        st.firm[leavers] = new.astype(np.int16)
+        st.evidence_pos[leavers] = sc.trust.initial_positive
+        st.evidence_neg[leavers] = sc.trust.initial_negative
+        st.trust[leavers] = (st.evidence_pos[leavers] + 1) / (st.evidence_pos[leavers] + st.evidence_neg[leavers] + 2)
+        st.attachment[leavers] = 0.0
+        st.recognition[leavers] = 0.0
+        st.satisfaction[leavers] = 0.5
+
+    # ---------------------------------------------------------------- 10. adoption
+    def _phase_adoption(self) -> None:
+        """Bass (1969) on the graph: a non-adopter adopts with probability p + q * (adopted ties / ties)."""
+        w = self.params.wom
+        if w.adoption_p <= 0 and w.adoption_q <= 0:
+            return
+        st, g = self.state, self.graph
+        adopted_ties = np.add.reduceat(st.adopted[g.indices].astype(np.float64), g.indptr[:-1]) \
+            if g.indices.size else np.zeros(self.n)
+        adopted_ties[self.degree == 0] = 0.0
+        frac = adopted_ties / np.maximum(self.degree, 1)
+        p = np.where(st.adopted, 0.0, np.minimum(w.adoption_p + w.adoption_q * frac, 1.0))
+        new = self.seeds("adoption").random(self.n) < p
+        st.adopted |= new
+
+    # ---------------------------------------------------------------- 11. outcomes
+    def firm_table(self):
+        """Per-firm end-of-run table: customers, trust, satisfaction, reputation, misuse events."""
+        import pandas as pd
+
+        st = self.state
+        rows = []
+        for f in self.firms:
+            m = st.firm == f.index
+            rows.append({"firm": f.name, "customers": int(m.sum()),
+                         "trust": float(st.trust[m].mean()) if m.any() else float("nan"),
+                         "satisfaction": float(st.satisfaction[m].mean()) if m.any() else float("nan"),
+                         "reputation": f.reputation, "misuse_events": f.misuse_events})
+        return pd.DataFrame(rows)
+
+    def _record(self) -> None:
+        st = self.state
+        act = self.active
+        n_act = int(act.sum())
+        d = self._day
+        for f in self.firms:
+            f.update_reputation()
+        self._window.append((d["firm_msgs"], d["peer_msgs"]))
+        fm = sum(x for x, _ in self._window)
+        pm = sum(y for _, y in self._window)
+
+        def mean(a):
+            return float(a[act].mean()) if n_act else float("nan")
+
+        contacts = (self.contacts_statement + self.contacts_self + self.contacts_auto
+                    + self.contacts_human + self.contacts_advisor + self.contacts_social)
+        row = {
+            "customers": n_act,
+            "trust": mean(st.trust),
+            "trust_sd": float(st.trust[act].std()) if n_act else float("nan"),
+            "attachment": mean(st.attachment),
+            "recognition": mean(st.recognition),
+            "satisfaction": mean(st.satisfaction),
+            "delivered_quality": self._delivered_quality,
+            "expectation_quality": mean(st.predicted_quality),
+            "expectation_adequate": mean(st.adequate_quality),
+            "expectation_desired": mean(st.desired_quality),
+            "expectation_inflation": mean(st.predicted_quality) - self._e0,
+            "expected_response_h": mean(st.expected_response_h),
+            "response_time_h": float(self._resp_times.mean()) if self._resp_times.size else float("nan"),
+            "waiting_h": float(self._waits.mean()) if self._waits.size else float("nan"),
+            "wom_volume": d["wom_total"],
+            "wom_valence": d["wom_pos"] / d["wom_total"] if d["wom_total"] else float("nan"),
+            "public_posts": d["public_posts"],
+            "public_complaints": d["public_complaints"],
+            "complaints": d["complaints"],
+            "control_share": fm / (fm + pm) if fm + pm else float("nan"),
+            "contacts_statement": self.contacts_statement,
+            "contacts_self_service": self.contacts_self,
+            "contacts_automated": self.contacts_auto,
+            "contacts_human": self.contacts_human,
+            "contacts_platform": self.contacts_platform,
+            "contacts_social": self.contacts_social,
+            "contacts_advisor": self.contacts_advisor,
+            "unserved_meetings": self.unserved_meetings,
+            "relationships_per_advisor": n_act / max(sum(f.advisors() for f in self.firms), 1e-9),
+            "abandoned": int(self._served.dropped_by_age.sum()),
+            "queued": int(self.ledger.queued.sum()),
+            "leaked_share": self._served.leaked / self._served.relayed if self._served.relayed else float("nan"),
+            "message_fit": d["fit"],
+            "purchases": d["purchases"],
+            "churn": self.churned,
+            "churn_rate": self.churned / max(n_act + self.churned, 1) * 365.0,
+            "cost_eur": d["cost"],
+            "cost_per_contact_eur": d["cost"] / contacts if contacts else float("nan"),
+            "revenue_eur": d["revenue"],
+            "reputation": float(np.mean([f.reputation for f in self.firms])),
+            "adoption": float(st.adopted.mean()),
+        }
+        if self.params.campaign.enabled:
+            tr = act & st.treated
+            co = act & ~st.treated
+            row["trust_treated"] = float(st.trust[tr].mean()) if tr.any() else float("nan")
+            row["trust_control"] = float(st.trust[co].mean()) if co.any() else float("nan")
+        self.recorder.record(row)

@@ -1,0 +1,1 @@
+"""Behaviour rules: pure functions over numpy arrays, called by the model's phases."""

@@ -1,0 +1,154 @@
+"""Consumer state: a struct of numpy arrays, one value per consumer (shape ``(N,)``).
+
+Dtypes are chosen for memory at millions of consumers: quantities on [0, 1]
+and hours are ``float32`` (about 7 significant digits, far finer than any
+behavioural rule here); evidence counts are ``float32`` as well since they
+stay below ~1e4 with daily forgetting. Firm and segment indices are small
+integers. Every update is written in place so no consumer-sized array is
+allocated per tick beyond the rules' temporaries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from sim.scenario.schema import Scenario
+
+__all__ = ["ConsumerState", "BYTES_PER_CONSUMER"]
+
+F32 = np.float32
+
+
+@dataclass
+class ConsumerState:
+    """All consumer state variables.
+
+    Attributes (unit):
+        firm: index of the consumer's firm, -1 once it has left the market.
+        segment: index of its segment (segments occupy contiguous index ranges).
+        need: taste position on [0, 1] a message can fit.
+        predicted_quality, adequate_quality, desired_quality: the three norms
+            (possible, entitled, dreamed), quality on [0, 1].
+        expected_response_h: response time expected (hours).
+        satisfaction: smoothed satisfaction on [0, 1].
+        evidence_pos, evidence_neg: beta-reputation evidence about the firm.
+        trust: (pos + 1) / (pos + neg + 2), on (0, 1).
+        recognition: felt recognition on [0, 1].
+        attachment: commitment on [0, 1].
+        last_quality: recent perceived quality, what the consumer tells peers.
+        help_received: recent help (answers, peers' talk), drives reciprocity.
+        from_firm, from_peers: messages received from firms / from peers (cumulative).
+        time_sensitivity, patience_h, privacy_sensitivity, share_propensity,
+        recognition_seeking, human_need: individual traits.
+        adopted: Bass adoption submodel state.
+        treated: campaign treatment group.
+    """
+
+    firm: np.ndarray
+    segment: np.ndarray
+    need: np.ndarray
+    predicted_quality: np.ndarray
+    adequate_quality: np.ndarray
+    desired_quality: np.ndarray
+    expected_response_h: np.ndarray
+    satisfaction: np.ndarray
+    evidence_pos: np.ndarray
+    evidence_neg: np.ndarray
+    trust: np.ndarray
+    recognition: np.ndarray
+    attachment: np.ndarray
+    last_quality: np.ndarray
+    help_received: np.ndarray
+    from_firm: np.ndarray
+    from_peers: np.ndarray
+    time_sensitivity: np.ndarray
+    patience_h: np.ndarray
+    privacy_sensitivity: np.ndarray
+    share_propensity: np.ndarray
+    recognition_seeking: np.ndarray
+    human_need: np.ndarray
+    adopted: np.ndarray
+    treated: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of consumers."""
+        return int(self.firm.shape[0])
+
+    @classmethod
+    def initial(cls, sc: Scenario, rng: np.random.Generator) -> ConsumerState:
+        """Draw the initial population from the scenario's segments and firms."""
+        n = sc.population.consumers
+        shares = np.array([s.share for s in sc.segments], dtype=float)
+        counts = np.floor(shares / shares.sum() * n).astype(np.int64)
+        counts[np.argmax(shares)] += n - counts.sum()
+        segment = np.repeat(np.arange(len(sc.segments), dtype=np.int8), counts)
+
+        fshares = np.array([f.market_share for f in sc.firms], dtype=float)
+        firm = rng.choice(len(sc.firms), size=n, p=fshares / fshares.sum()).astype(np.int16)
+
+        def seg(attr: str) -> np.ndarray:
+            return np.array([getattr(s, attr) for s in sc.segments], dtype=F32)[segment]
+
+        def trait(attr: str, spread: float = 0.15) -> np.ndarray:
+            x = seg(attr) + rng.normal(0, spread, n).astype(F32)
+            return np.clip(x, 0, 1, out=x)
+
+        need = np.clip(seg("need") + rng.normal(0, 1, n).astype(F32) * seg("need_spread"), 0, 1)
+        pos = np.full(n, sc.trust.initial_positive, F32)
+        neg = np.full(n, sc.trust.initial_negative, F32)
+        patience = seg("patience_h") * rng.exponential(1.0, n).astype(F32)
+        return cls(
+            firm=firm,
+            segment=segment,
+            need=need.astype(F32),
+            predicted_quality=seg("predicted_quality"),
+            adequate_quality=seg("adequate_quality"),
+            desired_quality=seg("desired_quality"),
+            expected_response_h=seg("expected_response_h"),
+            satisfaction=np.full(n, 0.5, F32),
+            evidence_pos=pos,
+            evidence_neg=neg,
+            trust=(pos + 1) / (pos + neg + 2),
+            recognition=np.zeros(n, F32),
+            attachment=np.full(n, 0.2, F32),
+            last_quality=seg("predicted_quality"),
+            help_received=np.zeros(n, F32),
+            from_firm=np.zeros(n, F32),
+            from_peers=np.zeros(n, F32),
+            time_sensitivity=trait("time_sensitivity"),
+            patience_h=patience.astype(F32),
+            privacy_sensitivity=trait("privacy_sensitivity"),
+            share_propensity=trait("share_propensity"),
+            recognition_seeking=trait("recognition_seeking"),
+            human_need=trait("human_need"),
+            adopted=np.zeros(n, dtype=bool),
+            treated=np.zeros(n, dtype=bool),
+        )
+
+    def row(self, i: int) -> dict:
+        """All variables of consumer ``i`` as plain Python values."""
+        return {f.name: getattr(self, f.name)[i].item() for f in fields(self)}
+
+    def check_bounds(self) -> list[str]:
+        """Names of variables outside their documented range (empty when all hold)."""
+        bad = []
+        for name in ("need", "predicted_quality", "adequate_quality", "desired_quality",
+                     "satisfaction", "trust", "recognition", "attachment", "last_quality",
+                     "help_received"):
+            a = getattr(self, name)
+            if a.size and (np.nanmin(a) < 0 or np.nanmax(a) > 1 or np.isnan(a).any()):
+                bad.append(name)
+        for name in ("evidence_pos", "evidence_neg", "expected_response_h", "from_firm", "from_peers"):
+            a = getattr(self, name)
+            if a.size and (np.nanmin(a) < 0 or np.isnan(a).any()):
+                bad.append(name)
+        if np.any(self.adequate_quality > self.desired_quality + 1e-6):
+            bad.append("adequate_quality > desired_quality")
+        return bad
+
+
+#: Bytes of consumer state per consumer (arrays above), used by the memory estimate.
+BYTES_PER_CONSUMER = 21 * 4 + 2 + 1 + 2
