@@ -1,0 +1,1 @@
+"""ExchangeLab dashboard: Streamlit views over the ``sim`` engine."""

@@ -1,0 +1,416 @@
+"""Pure chart builders: DataFrame -> ``alt.Chart``. No Streamlit calls here.
+
+Axis titles carry units from ``sim.metrics.OUTCOMES``; colours come from
+:mod:`dashboard.theme`. Every builder returns a finished chart (projector
+fonts configured), ready for ``st.altair_chart(chart, theme=None)``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from dashboard import theme
+from sim.metrics import OUTCOMES
+
+__all__ = [
+    "cascade_chart",
+    "ci_chart",
+    "finish",
+    "message_count_chart",
+    "multi_outcome_chart",
+    "network_chart",
+    "outcome_label",
+    "outcome_title",
+    "run_series_chart",
+    "sensitivity_chart",
+    "top_influencer_chart",
+]
+
+_OUT = {o.name: o for o in OUTCOMES}
+WIDTH = "container"
+
+
+def outcome_label(name: str) -> str:
+    """Human name of an outcome: ``response_time_h`` -> ``Response time``."""
+    text = re.sub(r"_(h|eur)$", "", name).replace("_", " ")
+    text = text.replace("wom", "word-of-mouth")
+    return text[:1].upper() + text[1:]
+
+
+def outcome_title(name: str) -> str:
+    """Axis title with the unit from the registry: ``Response time (hours)``."""
+    o = _OUT.get(name)
+    return f"{outcome_label(name)} ({o.unit})" if o and o.unit else outcome_label(name)
+
+
+def finish(chart: alt.TopLevelMixin, height: int = 320) -> alt.TopLevelMixin:
+    """Projector-readable fonts, white background, container width."""
+    return (
+        chart.properties(width=WIDTH, height=height)
+        .configure(background="#FFFFFF", font="Source Sans Pro, Arial, sans-serif")
+        .configure_axis(
+            labelFontSize=theme.FONT_SIZE - 2,
+            titleFontSize=theme.FONT_SIZE,
+            labelColor="#1A1A1A",
+            titleColor="#1A1A1A",
+            gridColor="#DDDDDD",
+            domainColor="#333333",
+            tickColor="#333333",
+        )
+        .configure_legend(
+            labelFontSize=theme.FONT_SIZE - 2,
+            titleFontSize=theme.FONT_SIZE - 1,
+            labelLimit=360,
+            symbolSize=220,
+            orient="bottom",
+            columns=4,
+        )
+        .configure_title(fontSize=theme.TITLE_SIZE, anchor="start", color="#1A1A1A")
+        .configure_view(stroke=None)
+    )
+
+
+def run_series_chart(
+    band: pd.DataFrame,
+    outcome: str,
+    colors: dict[str, str],
+    dashed: tuple[str, ...] = (),
+    title: str | None = None,
+) -> alt.TopLevelMixin:
+    """One outcome over time: a line per run (mean over replications) and its 95% band.
+
+    Args:
+        band: Output of :func:`dashboard.stats.bands` (columns run, outcome, tick, mean, lo, hi, n).
+        outcome: Outcome to draw.
+        colors: Run label -> colour (the run slots, the baseline in grey).
+        dashed: Run labels drawn dashed (baselines).
+        title: Chart title (default: the outcome's label).
+    """
+    d = band[band["outcome"] == outcome].copy()
+    d["style"] = np.where(d["run"].isin(dashed), "baseline", "run")
+    domain = [r for r in colors if r in set(d["run"])]
+    color = alt.Color(
+        "run:N", title="Run", scale=alt.Scale(domain=domain, range=[colors[r] for r in domain])
+    )
+    x = alt.X("tick:Q", title="Day")
+    base = alt.Chart(d)
+    area = base.mark_area(opacity=0.18).encode(x=x, y=alt.Y("lo:Q"), y2="hi:Q", color=color)
+    line = base.mark_line(strokeWidth=3).encode(
+        x=x,
+        y=alt.Y("mean:Q", title=outcome_title(outcome), scale=alt.Scale(zero=False)),
+        color=color,
+        strokeDash=alt.StrokeDash(
+            "style:N",
+            legend=None,
+            scale=alt.Scale(domain=["run", "baseline"], range=[[1, 0], [8, 5]]),
+        ),
+        tooltip=[
+            alt.Tooltip("run:N", title="Run"),
+            alt.Tooltip("tick:Q", title="Day"),
+            alt.Tooltip("mean:Q", title=outcome_label(outcome), format=".3f"),
+            alt.Tooltip("n:Q", title="Replications"),
+        ],
+    )
+    return finish((area + line).properties(title=title or outcome_label(outcome)))
+
+
+#: Expectation norms against what is delivered, in the order the legend shows them.
+EXPECTATION_SERIES = (
+    "expectation_desired",
+    "expectation_quality",
+    "expectation_adequate",
+    "delivered_quality",
+)
+_EXPECT_COLORS = ("#CC79A7", "#0072B2", "#E69F00", "#1A1A1A")
+
+
+def multi_outcome_chart(
+    band: pd.DataFrame,
+    outcomes: tuple[str, ...] = EXPECTATION_SERIES,
+    title: str = "Expectations against delivered quality",
+    colors: tuple[str, ...] = _EXPECT_COLORS,
+) -> alt.TopLevelMixin:
+    """Several outcomes with the same unit, for one run: a line (and band) per outcome."""
+    d = band[band["outcome"].isin(outcomes)].copy()
+    d["series"] = d["outcome"].map(outcome_label)
+    domain = [outcome_label(o) for o in outcomes]
+    color = alt.Color(
+        "series:N", title=None, scale=alt.Scale(domain=domain, range=list(colors)), sort=domain
+    )
+    units = {(_OUT[o].unit if o in _OUT else "") for o in outcomes}
+    ytitle = f"Quality ({units.pop()})" if len(units) == 1 else "Value"
+    base = alt.Chart(d)
+    area = base.mark_area(opacity=0.15).encode(x="tick:Q", y="lo:Q", y2="hi:Q", color=color)
+    line = base.mark_line(strokeWidth=3).encode(
+        x=alt.X("tick:Q", title="Day"),
+        y=alt.Y("mean:Q", title=ytitle, scale=alt.Scale(zero=False)),
+        color=color,
+        strokeDash=alt.condition(
+            alt.datum.outcome == "delivered_quality", alt.value([1, 0]), alt.value([6, 3])
+        ),
+        tooltip=[
+            alt.Tooltip("series:N", title="Series"),
+            alt.Tooltip("tick:Q", title="Day"),
+            alt.Tooltip("mean:Q", title="Mean", format=".3f"),
+        ],
+    )
+    return finish((area + line).properties(title=title))
+
+
+# ------------------------------------------------------------------ classroom
+def network_chart(
+    nodes: pd.DataFrame, ties: pd.DataFrame, messages: pd.DataFrame, title: str = ""
+) -> alt.TopLevelMixin:
+    """A small network with the last tick's messages drawn over it.
+
+    Args:
+        nodes: x, y, role ("consumer", "firm", "intermediary"), label, trust (consumers).
+        ties: x, y, x2, y2 of social ties.
+        messages: x, y, x2, y2, kind (MessageKind name, lower case), count.
+    """
+    axis = dict(axis=None, scale=alt.Scale(domain=[-1.45, 1.45], nice=False))
+    tie_layer = (
+        alt.Chart(ties)
+        .mark_rule(color=theme.TIE_COLOR, strokeWidth=0.8, opacity=0.7)
+        .encode(x=alt.X("x:Q", **axis), y=alt.Y("y:Q", **axis), x2="x2:Q", y2="y2:Q")
+    )
+    kinds = list(theme.KIND_COLORS)
+    msg_layer = (
+        alt.Chart(messages)
+        .mark_rule(opacity=0.8)
+        .encode(
+            x=alt.X("x:Q", **axis),
+            y=alt.Y("y:Q", **axis),
+            x2="x2:Q",
+            y2="y2:Q",
+            color=alt.Color(
+                "kind:N",
+                title="Message kind",
+                scale=alt.Scale(domain=kinds, range=list(theme.KIND_COLORS.values())),
+            ),
+            strokeWidth=alt.StrokeWidth(
+                "count:Q", title="Messages", scale=alt.Scale(range=[2, 6]), legend=None
+            ),
+            tooltip=[
+                alt.Tooltip("kind:N", title="Kind"),
+                alt.Tooltip("count:Q", title="Messages"),
+                alt.Tooltip("route:N", title="Route"),
+            ],
+        )
+    )
+    consumers = nodes[nodes["role"] == "consumer"]
+    cons_layer = (
+        alt.Chart(consumers)
+        .mark_circle(size=90, stroke="#333333", strokeWidth=0.6, opacity=1)
+        .encode(
+            x=alt.X("x:Q", **axis),
+            y=alt.Y("y:Q", **axis),
+            color=alt.Color(
+                "trust:Q",
+                title="Trust ([0,1])",
+                scale=alt.Scale(domain=[0, 1], scheme="redblue"),
+                legend=alt.Legend(orient="right", gradientLength=160),
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title="Consumer"),
+                alt.Tooltip("segment:N", title="Segment"),
+                alt.Tooltip("trust:Q", title="Trust", format=".2f"),
+            ],
+        )
+    )
+    actors = nodes[nodes["role"] != "consumer"]
+    actor_layer = (
+        alt.Chart(actors)
+        .mark_point(filled=True, size=900, opacity=1, stroke="#FFFFFF", strokeWidth=2)
+        .encode(
+            x=alt.X("x:Q", **axis),
+            y=alt.Y("y:Q", **axis),
+            shape=alt.Shape(
+                "role:N",
+                title="Actor",
+                scale=alt.Scale(domain=["firm", "intermediary"], range=["square", "diamond"]),
+            ),
+            color=alt.value(theme.FIRM_COLOR),
+            tooltip=[alt.Tooltip("label:N", title="Actor"), alt.Tooltip("role:N", title="Role")],
+        )
+    )
+    labels = (
+        alt.Chart(actors)
+        .mark_text(dy=-26, fontSize=theme.FONT_SIZE, fontWeight="bold", color="#111111")
+        .encode(x=alt.X("x:Q", **axis), y=alt.Y("y:Q", **axis), text="label:N")
+    )
+    chart = alt.layer(tie_layer, msg_layer, cons_layer, actor_layer, labels).resolve_scale(
+        color="independent"
+    )
+    return finish(chart.properties(title=title), height=620)
+
+
+def message_count_chart(
+    counts: pd.DataFrame, title: str = "Messages this day"
+) -> alt.TopLevelMixin:
+    """Bar per message kind (columns kind, count), coloured like the network drawing."""
+    kinds = list(theme.KIND_COLORS)
+    chart = (
+        alt.Chart(counts)
+        .mark_bar()
+        .encode(
+            y=alt.Y("kind:N", title=None, sort=kinds),
+            x=alt.X("count:Q", title="Messages (count)"),
+            color=alt.Color(
+                "kind:N",
+                legend=None,
+                scale=alt.Scale(domain=kinds, range=list(theme.KIND_COLORS.values())),
+            ),
+            tooltip=["kind:N", "count:Q"],
+        )
+    )
+    return finish(chart.properties(title=title), height=260)
+
+
+# ------------------------------------------------------------------ influence
+def top_influencer_chart(
+    top: pd.DataFrame, color: str = theme.SLOT_COLORS[0], title: str = "Top influencers"
+) -> alt.TopLevelMixin:
+    """Bars of trust moved in others per consumer (columns consumer, influence)."""
+    d = top.assign(consumer=top["consumer"].astype(str))
+    chart = (
+        alt.Chart(d)
+        .mark_bar(color=color)
+        .encode(
+            y=alt.Y("consumer:N", title="Consumer", sort="-x"),
+            x=alt.X("influence:Q", title="Trust moved in others (sum of |change|, [0,1] units)"),
+            tooltip=["consumer:N", alt.Tooltip("influence:Q", format=".3f")],
+        )
+    )
+    return finish(chart.properties(title=title), height=max(200, 28 * len(d)))
+
+
+def cascade_chart(
+    sizes: np.ndarray, color: str = theme.SLOT_COLORS[0], title: str = "Cascade sizes"
+) -> alt.TopLevelMixin:
+    """How many cascades (connected influence threads) have each size, on log axes."""
+    s = pd.Series(np.asarray(sizes, dtype=np.int64))
+    d = s.value_counts().rename_axis("size").reset_index(name="cascades")
+    chart = (
+        alt.Chart(d)
+        .mark_circle(size=140, color=color, opacity=0.9)
+        .encode(
+            x=alt.X("size:Q", title="Cascade size (consumers)", scale=alt.Scale(type="log")),
+            y=alt.Y("cascades:Q", title="Cascades (count)", scale=alt.Scale(type="log")),
+            tooltip=["size:Q", "cascades:Q"],
+        )
+    )
+    return finish(chart.properties(title=title), height=300)
+
+
+# ------------------------------------------------------------------ experiments
+def ci_chart(
+    ci: pd.DataFrame, param: str, outcome: str, param_title: str, color: str = theme.SLOT_COLORS[0]
+) -> alt.TopLevelMixin:
+    """Mean outcome per parameter value with its 95% t-interval (columns param, mean, lo, hi, n)."""
+    numeric = pd.api.types.is_numeric_dtype(ci[param])
+    x = alt.X(
+        f"{param}:{'Q' if numeric else 'N'}",
+        title=param_title,
+        scale=alt.Scale(zero=False) if numeric else alt.Undefined,
+    )
+    ytitle = outcome_title(outcome)
+    base = alt.Chart(ci)
+    rule = base.mark_rule(color=color, strokeWidth=3).encode(
+        x=x, y=alt.Y("lo:Q", title=ytitle), y2="hi:Q"
+    )
+    pts = base.mark_circle(size=160, color=color, opacity=1).encode(
+        x=x,
+        y=alt.Y("mean:Q", title=ytitle, scale=alt.Scale(zero=False)),
+        tooltip=[
+            alt.Tooltip(f"{param}:{'Q' if numeric else 'N'}", title=param_title),
+            alt.Tooltip("mean:Q", format=".4f"),
+            alt.Tooltip("lo:Q", format=".4f"),
+            alt.Tooltip("hi:Q", format=".4f"),
+            alt.Tooltip("n:Q", title="Runs"),
+        ],
+    )
+    layers = [rule, pts]
+    if numeric:
+        layers.insert(0, base.mark_line(color=color, opacity=0.5).encode(x=x, y="mean:Q"))
+    return finish(
+        alt.layer(*layers).properties(
+            title=f"{outcome_label(outcome)} by {param_title} (mean, 95% CI)"
+        ),
+        height=340,
+    )
+
+
+def sensitivity_chart(
+    sens: pd.DataFrame,
+    index_col: str,
+    name_col: str,
+    conf_col: str | None = None,
+    title: str = "Sensitivity indices",
+) -> alt.TopLevelMixin:
+    """Bars of a sensitivity index per parameter, with its confidence half-width when given."""
+    d = sens.copy()
+    base = alt.Chart(d)
+    bars = base.mark_bar(color=theme.SLOT_COLORS[0]).encode(
+        y=alt.Y(f"{name_col}:N", title="Parameter", sort="-x"),
+        x=alt.X(f"{index_col}:Q", title=index_col),
+        tooltip=[f"{name_col}:N", alt.Tooltip(f"{index_col}:Q", format=".3f")],
+    )
+    layers = [bars]
+    if conf_col:
+        d["_lo"] = d[index_col] - d[conf_col]
+        d["_hi"] = d[index_col] + d[conf_col]
+        layers.append(
+            alt.Chart(d)
+            .mark_rule(color="#1A1A1A", strokeWidth=2)
+            .encode(y=alt.Y(f"{name_col}:N", sort="-x"), x="_lo:Q", x2="_hi:Q")
+        )
+    return finish(alt.layer(*layers).properties(title=title), height=max(200, 30 * len(d)))
+
+
+def influence_graph_chart(
+    nodes: pd.DataFrame, edges: pd.DataFrame, title: str = "Heaviest realized influence"
+) -> alt.TopLevelMixin:
+    """Influence edges (x, y, x2, y2, weight, sign) over consumers (x, y, label, exerted)."""
+    axis = dict(axis=None, scale=alt.Scale(domain=[-1.1, 1.1], nice=False))
+    e = edges.assign(direction=np.where(edges["sign"] >= 0, "raised trust", "lowered trust"))
+    lines = (
+        alt.Chart(e)
+        .mark_rule(opacity=0.6)
+        .encode(
+            x=alt.X("x:Q", **axis),
+            y=alt.Y("y:Q", **axis),
+            x2="x2:Q",
+            y2="y2:Q",
+            color=alt.Color(
+                "direction:N",
+                title="Influence",
+                scale=alt.Scale(
+                    domain=["raised trust", "lowered trust"],
+                    range=[theme.KIND_COLORS["recommendation"], theme.KIND_COLORS["warning"]],
+                ),
+            ),
+            strokeWidth=alt.StrokeWidth(
+                "weight:Q", title="Trust moved", scale=alt.Scale(range=[1, 5]), legend=None
+            ),
+            tooltip=[alt.Tooltip("weight:Q", title="Trust moved", format=".3f"), "direction:N"],
+        )
+    )
+    pts = (
+        alt.Chart(nodes)
+        .mark_circle(stroke="#333333", strokeWidth=0.5, opacity=1, color=theme.SLOT_COLORS[0])
+        .encode(
+            x=alt.X("x:Q", **axis),
+            y=alt.Y("y:Q", **axis),
+            size=alt.Size("exerted:Q", title="Influence exerted", scale=alt.Scale(range=[30, 600])),
+            tooltip=[
+                alt.Tooltip("label:N", title="Consumer"),
+                alt.Tooltip("exerted:Q", title="Trust moved in others", format=".3f"),
+            ],
+        )
+    )
+    return finish(alt.layer(lines, pts).properties(title=title), height=520)

@@ -1,0 +1,249 @@
+"""Pure helpers for the Classroom page: small scenarios per exchange age, a seeded layout,
+and the last tick's messages as line segments to draw.
+
+The layout is computed once per graph with its own seed (never the model's
+random generator), so stepping the model never moves a node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from sim import ExchangeModel, Scenario, load_scenario
+from sim.messages import BROADCAST, MessageBatch
+from sim.scenario import with_overrides
+
+__all__ = [
+    "AGES",
+    "AgeLesson",
+    "build_model",
+    "classroom_scenario",
+    "message_segments",
+    "node_frame",
+    "seeded_layout",
+    "tie_frame",
+]
+
+
+@dataclass(frozen=True)
+class AgeLesson:
+    """One exchange age as taught: the preset it comes from and what to notice."""
+
+    age: str
+    title: str
+    preset: str
+    means: str
+    watch: str
+
+
+AGES: dict[str, AgeLesson] = {
+    "restricted": AgeLesson(
+        "restricted",
+        "Restricted exchange",
+        "restricted_mutual_insurer",
+        "Two parties deal directly: each consumer talks to the firm, and the firm sends one offer "
+        "to its whole public (Bagozzi 1975). The firm is the only voice about itself.",
+        "Watch the firm's offer reach every customer at once, requests going straight to the "
+        "firm and answers coming straight back. Peer talk exists, but it stays private.",
+    ),
+    "generalized": AgeLesson(
+        "generalized",
+        "Generalized exchange",
+        "bank_call_platform",
+        "Exchange runs in a chain: consumer -> call platform -> firm -> consumer. Nobody gives "
+        "back to the one who gave to them directly (Bagozzi 1975).",
+        "Watch requests go to the call platform first, wait, and arrive at the firm hours later; "
+        "some are lost on the way. Trust drifts down when answers come late.",
+    ),
+    "complex": AgeLesson(
+        "complex",
+        "Complex exchange",
+        "complex_age",
+        "Many-to-many and public: consumers post where their friends see it, a blogger "
+        "relays complaints to an audience, the firm can answer in public (Bagozzi 1975).",
+        "Watch public posts fan out to friends and the blogger amplify them to an audience. "
+        "Count how many messages now come from peers rather than from the firm.",
+    ),
+}
+
+#: The same small-world friendship network under every age, so a switch changes only the exchange.
+CLASSROOM_NETWORK = {
+    "network.kind": "watts_strogatz",
+    "network.mean_degree": 6.0,
+    "network.rewire": 0.1,
+}
+MAX_CLASSROOM_CONSUMERS = 300
+
+
+def classroom_scenario(age: str, consumers: int = 150) -> Scenario:
+    """The preset of ``age`` shrunk to a classroom population on the shared network."""
+    if not 10 <= consumers <= MAX_CLASSROOM_CONSUMERS:
+        raise ValueError(f"classroom populations hold 10 to {MAX_CLASSROOM_CONSUMERS} consumers")
+    base = load_scenario(AGES[age].preset)
+    return with_overrides(base, {"population.consumers": int(consumers), **CLASSROOM_NETWORK})
+
+
+def build_model(age: str, consumers: int, seed: int) -> ExchangeModel:
+    """A fresh classroom model that keeps every message of the last tick."""
+    _ensure_scalar_sender_batches()
+    return ExchangeModel(classroom_scenario(age, consumers), rng=int(seed), record_messages=True)
+
+
+def seeded_layout(n: int, src: np.ndarray, dst: np.ndarray, seed: int) -> np.ndarray:
+    """Positions (n x 2) in [-1, 1]^2 of a force-directed layout with a fixed seed."""
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(zip(np.asarray(src).tolist(), np.asarray(dst).tolist(), strict=True))
+    pos = nx.spring_layout(g, seed=int(seed), iterations=80)
+    xy = np.array([pos[i] for i in range(n)], dtype=float)
+    xy -= xy.mean(axis=0)
+    scale = np.abs(xy).max() or 1.0
+    return xy / scale
+
+
+def actor_positions(n_firms: int, n_intermediaries: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed places for firms (top row) and intermediaries (right column)."""
+    fx = np.linspace(-0.6, 0.6, n_firms) if n_firms > 1 else np.array([0.0])
+    firms = np.column_stack([fx, np.full(n_firms, 1.3)])
+    iy = np.linspace(0.6, -0.6, n_intermediaries) if n_intermediaries > 1 else np.array([0.0])
+    inter = np.column_stack([np.full(n_intermediaries, 1.3), iy[:n_intermediaries]])
+    return firms, inter
+
+
+def tie_frame(xy: np.ndarray, src: np.ndarray, dst: np.ndarray) -> pd.DataFrame:
+    """Social ties as segments (each undirected tie once)."""
+    src, dst = np.asarray(src), np.asarray(dst)
+    keep = src < dst
+    s, d = src[keep], dst[keep]
+    return pd.DataFrame({"x": xy[s, 0], "y": xy[s, 1], "x2": xy[d, 0], "y2": xy[d, 1]})
+
+
+def node_frame(model: ExchangeModel, xy: np.ndarray) -> pd.DataFrame:
+    """Consumers (position, trust, segment), firms and intermediaries for drawing."""
+    st = model.state
+    seg_names = np.array([s.name for s in model.params.segments])
+    cons = pd.DataFrame(
+        {
+            "x": xy[:, 0],
+            "y": xy[:, 1],
+            "role": "consumer",
+            "label": [f"#{i}" for i in range(model.n)],
+            "trust": np.asarray(st.trust, dtype=float),
+            "segment": seg_names[np.asarray(st.segment)],
+        }
+    )
+    fxy, ixy = actor_positions(len(model.firms), len(model.intermediaries))
+    firms = pd.DataFrame(
+        {"x": fxy[:, 0], "y": fxy[:, 1], "role": "firm", "label": [f.name for f in model.firms]}
+    )
+    inter = pd.DataFrame(
+        {
+            "x": ixy[:, 0],
+            "y": ixy[:, 1],
+            "role": "intermediary",
+            "label": [f"{m.name} ({m.kind})" for m in model.intermediaries],
+        }
+    )
+    return pd.concat([cons, firms, inter], ignore_index=True)
+
+
+def _position(model: ExchangeModel, xy: np.ndarray, addr: np.ndarray) -> np.ndarray:
+    nf = len(model.firms)
+    fxy, ixy = actor_positions(nf, len(model.intermediaries))
+    allxy = np.vstack([xy, fxy, ixy])
+    return allxy[np.asarray(addr, dtype=np.int64)]
+
+
+def _broadcast_audience(model: ExchangeModel, sender: int) -> np.ndarray:
+    """Who a broadcast from ``sender`` reaches: a firm's customers, a blogger's audience."""
+    n, nf = model.n, len(model.firms)
+    if n <= sender < n + nf:
+        return np.flatnonzero(np.asarray(model.state.firm) == sender - n)
+    k = sender - n - nf
+    aud = getattr(model, "audience", {}).get(k)
+    return np.asarray(aud, dtype=np.int64) if aud is not None else np.arange(n)
+
+
+def _role(model: ExchangeModel, addr: int) -> str:
+    n, nf = model.n, len(model.firms)
+    if addr == BROADCAST:
+        return "public"
+    if addr < n:
+        return "consumer"
+    return "firm" if addr < n + nf else "intermediary"
+
+
+def message_segments(
+    model: ExchangeModel, xy: np.ndarray, batch: MessageBatch | None = None
+) -> pd.DataFrame:
+    """Messages (default: the last tick's) as segments (x, y, x2, y2, kind, route, count).
+
+    A broadcast (receiver -1) is drawn to every consumer it reaches. Identical
+    segments of the same kind are merged and counted.
+    """
+    cols = ["x", "y", "x2", "y2", "kind", "route", "count"]
+    batch = model.last_messages if batch is None else batch
+    if len(batch) == 0:
+        return pd.DataFrame(columns=cols)
+    df = batch.to_frame()[["sender", "receiver", "kind"]]
+    rows = []
+    bc = df["receiver"] == BROADCAST
+    for (sender, kind), grp in df[bc].groupby(["sender", "kind"]):
+        aud = _broadcast_audience(model, int(sender))
+        rows.append(pd.DataFrame({"sender": sender, "receiver": aud, "kind": kind, "n": len(grp)}))
+    direct = df[~bc].assign(n=1)
+    df = pd.concat([direct, *rows], ignore_index=True)
+    df = df.groupby(["sender", "receiver", "kind"], as_index=False)["n"].sum()
+    a = _position(model, xy, df["sender"].to_numpy())
+    b = _position(model, xy, df["receiver"].to_numpy())
+    route = [
+        f"{_role(model, s)} -> {_role(model, r)}"
+        for s, r in zip(df["sender"].tolist(), df["receiver"].tolist(), strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "x": a[:, 0],
+            "y": a[:, 1],
+            "x2": b[:, 0],
+            "y2": b[:, 1],
+            "kind": df["kind"].to_numpy(),
+            "route": route,
+            "count": df["n"].to_numpy(),
+        }
+    )
+
+
+def _ensure_scalar_sender_batches() -> None:
+    """Let ``MessageBatch.make`` take a single sender with many receivers.
+
+    The engine's call-platform relay records one intermediary as sender for
+    many requests; ``MessageBatch.make`` sized the batch from ``sender`` only
+    and failed when recording messages under generalized exchange. This
+    broadcasts a scalar sender to the batch length, and does nothing when the
+    engine already accepts it.
+    """
+    try:
+        MessageBatch.make(0, np.array([1, 2]), 0, 0, 0, 0.0, np.array([0.0, 0.0]))
+        return
+    except IndexError:
+        pass
+    original = MessageBatch.make.__func__
+
+    def make(cls, sender, receiver, kind, channel, age, value, sent_at, arrives_at=None):
+        if np.ndim(sender) == 0:
+            n = max(
+                (
+                    np.size(x)
+                    for x in (receiver, value, sent_at, arrives_at)
+                    if x is not None and np.ndim(x) > 0
+                ),
+                default=1,
+            )
+            sender = np.full(n, sender, dtype=np.int64)
+        return original(cls, sender, receiver, kind, channel, age, value, sent_at, arrives_at)
+
+    MessageBatch.make = classmethod(make)

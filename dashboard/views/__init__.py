@@ -1,0 +1,1 @@
+"""Dashboard pages (each file is one ``st.Page``)."""
