@@ -8,6 +8,7 @@ arrays and a :class:`Consumer` is a view that reads and writes its row, so
 
 from __future__ import annotations
 
+import operator
 from dataclasses import fields
 from typing import TYPE_CHECKING
 
@@ -59,12 +60,18 @@ class Firm(mesa.Agent):
             else 0.1 * p.personalization * p.data_needed
         return np.clip(self.offer_quality + bonus, 0.0, 1.0)
 
+    def promise_by_segment(self) -> np.ndarray:
+        """Quality promised to each segment (0 = no promise)."""
+        p = self.params
+        return np.array([p.segment_promise.get(s.name, p.promise_quality)
+                         for s in self.model.params.segments], dtype=np.float64)
+
     def monolithic_content(self) -> float:
         """The one message sent to the whole public: built for the average customer."""
         return float(np.average(self.content, weights=[s.share for s in self.model.params.segments]))
 
     def human_capacity(self, customers: int, mix: np.ndarray) -> float:
-        """Human answers per day; sized to expected demand (x1.2) when the scenario gives 0."""
+        """Human answers per day; sized to ``staffing_ratio`` x expected demand when the scenario gives 0."""
         cap = self.params.human_capacity_per_tick
         if cap > 0:
             return np.floor(cap * customers / 1000.0)
@@ -72,7 +79,7 @@ class Firm(mesa.Agent):
         mine = m.state.firm == self.index
         demand = float(m.rate_request[mine].sum()) if customers else 0.0
         human_share = mix[0] * (1 - self.params.automation_share) + mix[1]
-        return np.ceil(1.2 * demand * human_share)
+        return np.ceil(self.params.staffing_ratio * demand * human_share)
 
     def advisors(self) -> float:
         """Number of advisors employed."""
@@ -156,12 +163,14 @@ class ConsumerCollection:
     def __len__(self) -> int:
         return self._model.n
 
-    def __getitem__(self, i: int) -> Consumer:
-        i = int(i)
+    def __getitem__(self, index: int) -> Consumer:
+        # operator.index: a float or a string is a TypeError, not silently truncated.
+        i = given = operator.index(index)
         if i < 0:
             i += len(self)
         if not 0 <= i < len(self):
-            raise IndexError(f"consumer {i} out of range 0..{len(self) - 1}")
+            raise IndexError(f"consumer {given} out of range 0..{len(self) - 1} "
+                             f"(or -{len(self)}..-1 from the end)")
         if i not in self._agents:
             self._agents[i] = Consumer(self._model, i)
         return self._agents[i]

@@ -150,6 +150,9 @@ class ExchangeModel(mesa.Model):
         c = self.params.campaign
         if c.enabled:
             self.state.treated[:] = self.seeds("campaign").random(self.n) < c.treated_share
+        fp = self.params.failure
+        self.failure_hit = (self.seeds("failure").random(self.n) < fp.affected_share) if fp.enabled \
+            else np.zeros(self.n, bool)
 
     # ================================================================ helpers
     @property
@@ -166,8 +169,9 @@ class ExchangeModel(mesa.Model):
 
     def _add_events(self, ev, idx, perceived, sat, weight, pos, neg, recog=None) -> None:
         ev["idx"].append(idx)
-        ev["perceived"].append(np.asarray(perceived, np.float64) * weight)
-        ev["sat"].append(np.asarray(sat, np.float64) * weight)
+        # Broadcast so scalar events (a late answer against a promise) concatenate with arrays.
+        ev["perceived"].append(np.broadcast_to(np.asarray(perceived, np.float64) * weight, idx.shape))
+        ev["sat"].append(np.broadcast_to(np.asarray(sat, np.float64) * weight, idx.shape))
         ev["weight"].append(np.broadcast_to(np.asarray(weight, np.float64), idx.shape))
         ev["pos"].append(np.broadcast_to(np.asarray(pos, np.float64), idx.shape))
         ev["neg"].append(np.broadcast_to(np.asarray(neg, np.float64), idx.shape))
@@ -181,7 +185,7 @@ class ExchangeModel(mesa.Model):
                                     sc.satisfaction) - penalty
         s = np.clip(s, 0.0, 1.0)
         pos, neg = xp.evidence_from_satisfaction(s, weight, sc.trust.negative_weight)
-        promise = self.promise_quality[st.firm[idx]]
+        promise = self.promise_table[st.firm[idx], st.segment[idx]]
         has = promise > 0
         if has.any():
             # Coherence (seed 002): judged against the promise; a kept promise is positive evidence.
@@ -204,7 +208,7 @@ class ExchangeModel(mesa.Model):
         self._msgs: list[MessageBatch] = []
         self._day = {"firm_msgs": 0.0, "peer_msgs": 0.0, "cost": 0.0, "revenue": 0.0,
                      "purchases": 0, "fit": np.nan, "wom_pos": 0, "wom_total": 0,
-                     "public_posts": 0, "public_complaints": 0, "complaints": 0}
+                     "public_posts": 0, "public_complaints": 0, "complaints": 0, "warned": 0}
         ev = self._events()
         self._phase_firms(t, mix)
         self._phase_routine_contacts(ev)
@@ -232,7 +236,7 @@ class ExchangeModel(mesa.Model):
             f.customers = int(counts[f.index])
             f.update_quality(t)
         self.quality_table = self.firm_quality_table()
-        self.promise_quality = np.array([f.params.promise_quality for f in self.firms])
+        self.promise_table = np.array([f.promise_by_segment() for f in self.firms])
         listening = [f for f in self.firms if f.params.listening]
         if listening:
             self._phase_listening(listening)
@@ -250,6 +254,13 @@ class ExchangeModel(mesa.Model):
                 m = st.firm == f.index
                 er = st.expected_response_h
                 er[m] += self.params.expectations.announcement_weight * (a - er[m])
+            if self.params.expectations.enabled and self.promise_table[f.index].any():
+                # Explicit promises shape what customers think possible (Zeithaml et al. 1993).
+                m = (st.firm == f.index)
+                prom = self.promise_table[f.index][st.segment]
+                m &= prom > 0
+                pq = st.predicted_quality
+                pq[m] += (self.params.expectations.promise_weight * (prom[m] - pq[m])).astype(np.float32)
             pr = f.params.promise_response_h
             if pr > 0 and self.params.expectations.enabled:
                 m = st.firm == f.index
@@ -342,10 +353,14 @@ class ExchangeModel(mesa.Model):
                 self.contacts_self = idx.size
 
     def _campaign_boost(self, idx) -> np.ndarray | float:
-        c = self.params.campaign
-        if not c.enabled or c.quality_boost == 0 or not self._campaign_on():
-            return 0.0
-        return np.where(self.state.treated[idx], c.quality_boost, 0.0)
+        """Quality added to (or, during a service failure, taken from) these consumers' contacts."""
+        c, fp = self.params.campaign, self.params.failure
+        boost: np.ndarray | float = 0.0
+        if c.enabled and c.quality_boost and self._campaign_on():
+            boost = np.where(self.state.treated[idx], c.quality_boost, 0.0)
+        if fp.enabled and fp.start_tick <= self.tick < fp.start_tick + fp.duration_ticks:
+            boost = boost - np.where(self.failure_hit[idx], fp.quality_drop, 0.0)
+        return boost
 
     def _campaign_on(self) -> bool:
         c = self.params.campaign
@@ -380,8 +395,9 @@ class ExchangeModel(mesa.Model):
         m = age == ExchangeAge.COMPLEX
         if m.any():
             public_share = np.array([f.params.answer_in_public for f in self.firms])
-            self.router.route_complex(served, idx[m], firm[m], sent_h[m], public_share, rng,
-                                      ch.automated_response_h + 1.0, rec)
+            human = rng.random(int(m.sum())) >= auto_share[firm[m]]
+            self.router.route_complex(served, idx[m], firm[m], human, sent_h[m], public_share, rng,
+                                      ch.automated_response_h + 1.0, ch.automated_response_h, rec)
             self._public_posts(idx[m], rng)
             self.contacts_social = int(m.sum())
         else:
@@ -393,8 +409,6 @@ class ExchangeModel(mesa.Model):
         self.router.serve(served, now_h, st.firm, st.patience_h, cap_platform, self.platform_loss,
                           self.platform_distortion, self.platform_delay, cap_firm,
                           ch.human_response_h, rng, rec)
-        self._day["cost"] += float((cap_firm * ch.cost_human_eur).sum())
-        self._day["cost"] += float((self.platform_cost * 0).sum())
         self.ledger.delivered += served.delivered_by_age
         self.ledger.dropped += served.dropped_by_age
         self.ledger.queued = self.router.queued_by_age()
@@ -429,6 +443,7 @@ class ExchangeModel(mesa.Model):
         self.contacts_platform = served.relayed
         self._leaked = served.leaked
         self._day["cost"] += ch.cost_automated_eur * self.contacts_auto
+        self._day["cost"] += ch.cost_human_eur * self.contacts_human
         self._day["cost"] += float((self.platform_cost.mean() if self.platform_ids else 0.0)
                                    * served.relayed)
         base = np.where(human, ch.human_quality, ch.automated_quality)
@@ -465,7 +480,9 @@ class ExchangeModel(mesa.Model):
             er[hit] += (sc.expectations.response_rate * d[hit] / cnt[hit]).astype(np.float32)
             np.maximum(er, 0.01, out=er)
         self._resp_times = a["response_h"]
-        self._waits = np.concatenate(served.waits_h) if served.waits_h else np.empty(0)
+        # Waiting over all answered requests: automated answers do not wait.
+        waits = np.concatenate(served.waits_h) if served.waits_h else np.empty(0)
+        self._waits = np.concatenate([waits, np.zeros(self.contacts_auto)])
         # Public answers: the firm answers a public post where the poster's ties can see it.
         pub = a["public"]
         if pub.any():
@@ -554,8 +571,9 @@ class ExchangeModel(mesa.Model):
         perceived = np.bincount(idx, weights=col["perceived"], minlength=n)[hit] / wh
         sat = np.bincount(idx, weights=col["sat"], minlength=n)[hit] / wh
         self._delivered_quality = float(perceived.mean())
-        strength = np.minimum(1.0, wh / max(sc.trust.routine_weight, 1e-9) * 0.05).astype(np.float32)
-        st.satisfaction[hit] += sc.satisfaction.memory * 10 * strength * (sat - st.satisfaction[hit])
+        # A day with at least one contact is one step of adaptation (memory and rates are per contact-day).
+        strength = np.ones(hit.size, np.float32)
+        st.satisfaction[hit] += sc.satisfaction.memory * strength * (sat - st.satisfaction[hit])
         np.clip(st.satisfaction, 0, 1, out=st.satisfaction)
         st.last_quality[hit] += 0.3 * (perceived - st.last_quality[hit])
         pq, aq, dq = st.predicted_quality[hit], st.adequate_quality[hit], st.desired_quality[hit]
@@ -643,9 +661,11 @@ class ExchangeModel(mesa.Model):
         wgt = np.where(is_pub, sc.trust.public_weight, sc.trust.wom_weight)
         r, s_ = st.evidence_pos[dst].astype(np.float64), st.evidence_neg[dst].astype(np.float64)
         tot2 = (r + s_ + 2.0) ** 2
-        d_trust = np.where(val > 0, (s_ + 1) / tot2 * wgt, -(r + 1) / tot2 * wgt * sc.trust.negative_weight)
+        # Talk is already asymmetric in volume (negative_multiplier), so a warning weighs what a
+        # recommendation weighs here (no second asymmetry).
+        d_trust = np.where(val > 0, (s_ + 1) / tot2 * wgt, -(r + 1) / tot2 * wgt)
         pos = np.where(same & (val > 0), wgt, 0.0)
-        neg = np.where(same & (val < 0), wgt * sc.trust.negative_weight, 0.0)
+        neg = np.where(same & (val < 0), wgt, 0.0)
         st.evidence_pos += np.bincount(dst, weights=pos, minlength=self.n).astype(np.float32)
         st.evidence_neg += np.bincount(dst, weights=neg, minlength=self.n).astype(np.float32)
         self.influence.add(src[same], dst[same], d_trust[same])
@@ -661,6 +681,7 @@ class ExchangeModel(mesa.Model):
             np.clip(st.predicted_quality, 0, 1, out=st.predicted_quality)
             np.clip(st.desired_quality, 0, 1, out=st.desired_quality)
         recv = np.bincount(dst, minlength=self.n)
+        self._day["warned"] += int(np.count_nonzero(np.bincount(dst[val < 0], minlength=1)))
         st.from_peers += recv.astype(np.float32)
         st.help_received += np.minimum(PEER_HELP * recv, 1.0).astype(np.float32)
         np.minimum(st.help_received, 1.0, out=st.help_received)
@@ -819,6 +840,7 @@ class ExchangeModel(mesa.Model):
             "wom_volume": d["wom_total"],
             "wom_valence": d["wom_pos"] / d["wom_total"] if d["wom_total"] else float("nan"),
             "public_posts": d["public_posts"],
+            "warned": d["warned"],
             "public_complaints": d["public_complaints"],
             "complaints": d["complaints"],
             "control_share": fm / (fm + pm) if fm + pm else float("nan"),

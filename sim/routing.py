@@ -79,11 +79,15 @@ class Router:
     def route_restricted(self, served: Served, consumer, firm, human, sent_h, record: bool,
                          auto_response_h: float) -> None:
         """Consumer -> firm directly. Automated requests are answered at once; human ones queue."""
-        age = int(ExchangeAge.RESTRICTED)
+        self._route_direct(served, consumer, firm, human, sent_h, record, auto_response_h,
+                           int(ExchangeAge.RESTRICTED), None)
+
+    def _route_direct(self, served: Served, consumer, firm, human, sent_h, record: bool,
+                      auto_response_h: float, age: int, channel) -> None:
         if record and consumer.size:
+            ch = np.where(human, Channel.PHONE, Channel.AUTOMATED) if channel is None else channel
             served.messages.append(MessageBatch.make(
-                consumer, self.addr.firm(firm), MessageKind.REQUEST,
-                np.where(human, Channel.PHONE, Channel.AUTOMATED), age, 0.0, sent_h))
+                consumer, self.addr.firm(firm), MessageKind.REQUEST, ch, age, 0.0, sent_h))
         self._answer_automated(served, consumer[~human], firm[~human], age, sent_h[~human],
                                auto_response_h, record)
         for f, q in enumerate(self.firm_queues):
@@ -115,24 +119,35 @@ class Router:
                 q.push(consumer[m], sent_h[m], arrive[m], np.full(m.sum(), age, np.int8),
                        np.zeros(m.sum(), np.float32))
 
-    def route_complex(self, served: Served, consumer, firm, sent_h, public_share: np.ndarray,
-                      rng: np.random.Generator, social_response_h: float, record: bool) -> None:
-        """Public request: the firm's social team answers, in public with the firm's share."""
+    def route_complex(self, served: Served, consumer, firm, human, sent_h, public_share: np.ndarray,
+                      rng: np.random.Generator, social_response_h: float, auto_response_h: float,
+                      record: bool) -> None:
+        """A request made in public (on social media, seen by the poster's ties).
+
+        The firm's listening team answers a share ``public_share[firm]`` of them
+        in public, in person, within ``social_response_h``; the rest reach the
+        firm's ordinary channels (automated or human queue) like a direct request.
+        """
         age = int(ExchangeAge.COMPLEX)
-        if record and consumer.size:
-            served.messages.append(MessageBatch.make(
-                consumer, self.addr.firm(firm), MessageKind.REQUEST, Channel.SOCIAL, age, 0.0, sent_h))
         public = rng.random(consumer.size) < public_share[firm]
-        response = np.full(consumer.size, social_response_h)
-        served.answered.append(Answered(consumer, firm, np.full(consumer.size, age, np.int8),
-                                        public.copy(), response, np.zeros(consumer.size, np.float32),
-                                        public))
-        served.delivered_by_age[age] += consumer.size
-        if record and consumer.size:
+        if record and public.any():
             served.messages.append(MessageBatch.make(
-                self.addr.firm(firm), consumer,
-                np.where(public, MessageKind.PUBLIC_ANSWER, MessageKind.ANSWER),
-                Channel.SOCIAL, age, 0.0, sent_h, sent_h + response))
+                consumer[public], self.addr.firm(firm[public]), MessageKind.REQUEST, Channel.SOCIAL,
+                age, 0.0, sent_h[public]))
+        n = int(public.sum())
+        if n:
+            c, f, t = consumer[public], firm[public], sent_h[public]
+            served.answered.append(Answered(c, f.astype(np.int16), np.full(n, age, np.int8),
+                                            np.ones(n, bool), np.full(n, social_response_h),
+                                            np.zeros(n, np.float32), np.ones(n, bool)))
+            served.delivered_by_age[age] += n
+            if record:
+                served.messages.append(MessageBatch.make(
+                    self.addr.firm(f), c, MessageKind.PUBLIC_ANSWER, Channel.SOCIAL, age, 0.0,
+                    t + social_response_h, t + social_response_h))
+        rest = ~public
+        self._route_direct(served, consumer[rest], firm[rest], human[rest], sent_h[rest], record,
+                           auto_response_h, age, Channel.SOCIAL)
 
     # ----------------------------------------------------------------- serving
     def serve(self, served: Served, now_h: float, firm_of: np.ndarray, patience_h: np.ndarray,
@@ -170,7 +185,7 @@ class Router:
             dist = got["distortion"][keep][alive] + platform_distortion[k]
             if record and c.size:
                 served.messages.append(MessageBatch.make(
-                    self.addr.intermediary(self.platform_ids[k]), self.addr.firm(f),
+                    np.full(c.size, self.addr.intermediary(self.platform_ids[k])), self.addr.firm(f),
                     MessageKind.REQUEST, Channel.PLATFORM, ExchangeAge.GENERALIZED, 0.0,
                     start[keep][alive], handoff))
             for fi, fq in enumerate(self.firm_queues):

@@ -107,6 +107,14 @@ def _read_edgelist(path: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     return data[:, 0], data[:, 1]
 
 
+def _complete_csr(n: int) -> Csr:
+    """Every consumer tied to every other, written directly as CSR (no networkx, no dedup)."""
+    indptr = np.arange(n + 1, dtype=np.int64) * (n - 1)
+    full = np.tile(np.arange(n, dtype=np.int32), n).reshape(n, n)
+    mask = ~np.eye(n, dtype=bool)
+    return Csr(indptr, full[mask])
+
+
 def build_social_graph(p: NetworkParams, n: int, segment: np.ndarray, seed: int) -> Csr:
     """Build the social graph for ``n`` consumers as CSR arrays.
 
@@ -120,6 +128,8 @@ def build_social_graph(p: NetworkParams, n: int, segment: np.ndarray, seed: int)
     if p.kind == "edgelist":
         src, dst = _read_edgelist(p.edgelist_path, n)
         return csr_from_edges(n, src, dst)
+    if p.kind == "complete":
+        return _complete_csr(n)
     from sim.network import fastgraph
 
     if fastgraph.supports(p, n):

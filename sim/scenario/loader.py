@@ -57,14 +57,19 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _bound(x: float) -> str:
+    # Integer bounds are shown in full: 2**63 - 1 as "9.22337e+18" would not tell the limit.
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
 def _describe_bounds(meta: dict, kind: str) -> str:
     lo, hi = meta.get("bounds") or (None, None)
     if lo is not None and hi is not None:
-        return f"{kind} between {lo:g} and {hi:g}"
+        return f"{kind} between {_bound(lo)} and {_bound(hi)}"
     if lo is not None:
-        return f"{kind} >= {lo:g}"
+        return f"{kind} >= {_bound(lo)}"
     if hi is not None:
-        return f"{kind} <= {hi:g}"
+        return f"{kind} <= {_bound(hi)}"
     return kind
 
 
@@ -171,10 +176,12 @@ def _cross_checks(sc: Scenario, problems: list) -> None:
                              f"a value <= desired_quality ({s.desired_quality:g})",
                              _show(s.adequate_quality)))
     for i, f in enumerate(sc.firms):
-        for key in f.segment_quality:
-            if key not in seg_names:
-                problems.append((f"firms[{i}].segment_quality.{key}",
-                                 "a segment name (" + ", ".join(sorted(seg_names)) + ")", _show(key)))
+        for table in ("segment_quality", "segment_promise"):
+            for key in getattr(f, table):
+                if key not in seg_names:
+                    problems.append((f"firms[{i}].{table}.{key}",
+                                     "a segment name (" + ", ".join(sorted(seg_names)) + ")",
+                                     _show(key)))
     for i, m in enumerate(sc.intermediaries):
         for key in m.segments:
             if key not in seg_names:
@@ -215,8 +222,9 @@ def scenario_from_dict(data: dict, source: str = "") -> Scenario:
 
 def scenario_from_toml(text: str, source: str = "") -> Scenario:
     """Parse and validate TOML text. Never executes or unpickles anything."""
-    if len(text.encode("utf-8", "ignore")) > MAX_TOML_BYTES:
-        raise ScenarioError([("(file)", f"at most {MAX_TOML_BYTES} bytes", "a larger file")], source)
+    size = len(text.encode("utf-8", "ignore"))
+    if size > MAX_TOML_BYTES:
+        raise ScenarioError([("(file)", f"at most {MAX_TOML_BYTES} bytes", f"{size} bytes")], source)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

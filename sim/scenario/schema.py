@@ -21,6 +21,7 @@ __all__ = [
     "ExchangeParams",
     "ExchangeSchedulePoint",
     "ExpectationParams",
+    "FailureParams",
     "FirmParams",
     "InfluenceParams",
     "IntermediaryParams",
@@ -183,7 +184,7 @@ class ChannelParams:
     cost_automated_eur: float = param(0.3, unit="EUR/contact", bounds=(0.0, 1000.0),
                                       meaning="Cost of one automated answer.")
     cost_human_eur: float = param(6.0, unit="EUR/contact", bounds=(0.0, 1000.0),
-                                  meaning="Cost of one human answer (call).")
+                                  meaning="Cost of one human answer (a call handled by a person).")
     cost_advisor_eur: float = param(60.0, unit="EUR/meeting", bounds=(0.0, 10000.0),
                                     meaning="Cost of one advisor meeting.")
 
@@ -205,6 +206,9 @@ class FirmParams:
     promise_quality: float = param(0.0, unit="quality [0,1]", bounds=SHARE,
                                    meaning="Quality the firm promises (0 means no promise).",
                                    source="seed 002")
+    segment_promise: dict = param({}, unit="quality [0,1]", bounds=SHARE,
+                                  meaning="Per-segment promised quality overriding `promise_quality`.",
+                                  source="seed 002")
     promise_response_h: float = param(0.0, unit="hours", bounds=(0.0, 2000.0),
                                       meaning="Response time the firm promises (0 means no promise).",
                                       source="seed 002")
@@ -217,6 +221,8 @@ class FirmParams:
     human_capacity_per_tick: float = param(0.0, unit="answers/day per 1000 customers",
                                            bounds=(0.0, 10000.0),
                                            meaning="Human answering capacity; 0 means sized to demand.")
+    staffing_ratio: float = param(1.1, unit="capacity/demand", bounds=(0.1, 10.0),
+                                  meaning="When human capacity is 0: staff sized to this multiple of expected demand.")
     advisors_per_10k: float = param(10.0, unit="advisors per 10,000 customers", bounds=(0.0, 10000.0),
                                     meaning="Advisors employed (each has a portfolio of relationships).",
                                     source="seed 000")
@@ -340,18 +346,20 @@ class ExpectationParams:
     """Norms (entitled, dreamed, possible) and their adaptation."""
 
     enabled: bool = param(True, meaning="Expectations adapt to experience and to peers (off: fixed norms).")
-    predicted_rate: float = param(0.05, unit="1/day", bounds=SHARE, source="Boulding et al. 1993; Helson 1964",
+    predicted_rate: float = param(0.05, unit="1/contact-day", bounds=SHARE, source="Boulding et al. 1993; Helson 1964",
                                   meaning="Adaptation of the predicted level toward experience.")
-    adequate_up_rate: float = param(0.02, unit="1/day", bounds=SHARE, source="Rust & Oliver 2000 (ratchet)",
+    adequate_up_rate: float = param(0.02, unit="1/contact-day", bounds=SHARE, source="Rust & Oliver 2000 (ratchet)",
                                     meaning="Rise of the entitled level when experience exceeds it.")
-    adequate_down_rate: float = param(0.002, unit="1/day", bounds=SHARE,
+    adequate_down_rate: float = param(0.002, unit="1/contact-day", bounds=SHARE,
                                       meaning="Fall of the entitled level when experience is below it.")
-    desired_rate: float = param(0.01, unit="1/day", bounds=SHARE,
+    desired_rate: float = param(0.01, unit="1/contact-day", bounds=SHARE,
                                 meaning="Rise of the dreamed level when experience exceeds it.")
     response_rate: float = param(0.05, unit="1/answer", bounds=SHARE,
                                  meaning="Adaptation of expected response time toward experienced times.")
     peer_weight: float = param(0.05, unit="1/message", bounds=SHARE, source="seed 003",
                                meaning="Pull of a peer's reported quality on predicted and dreamed levels.")
+    promise_weight: float = param(0.01, unit="1/day", bounds=SHARE, source="Zeithaml et al. 1993 (explicit promises)",
+                                  meaning="Pull of the firm's promised quality on predicted quality.")
     announcement_weight: float = param(0.1, unit="1/day", bounds=SHARE, source="seed 003",
                                        meaning="Pull of an announced response time on expected response time.")
 
@@ -364,19 +372,19 @@ class TrustParams:
                               meaning="Share of past evidence kept each day.")
     negative_weight: float = param(2.0, unit="", bounds=(1.0, 10.0), source="Slovic 1993",
                                    meaning="Weight of negative evidence relative to positive.")
-    routine_weight: float = param(0.02, unit="evidence/contact", bounds=(0.0, 10.0), source="seed 000",
+    routine_weight: float = param(0.05, unit="evidence/contact", bounds=(0.0, 10.0), source="seed 000",
                                   meaning="Evidence carried by one routine contact (small effects).")
-    request_weight: float = param(0.3, unit="evidence/answer", bounds=(0.0, 10.0),
+    request_weight: float = param(0.5, unit="evidence/answer", bounds=(0.0, 10.0),
                                   meaning="Evidence carried by one answered request.")
-    intense_weight: float = param(1.0, unit="evidence/meeting", bounds=(0.0, 10.0), source="seed 000",
+    intense_weight: float = param(2.0, unit="evidence/meeting", bounds=(0.0, 10.0), source="seed 000",
                                   meaning="Evidence carried by one advisor meeting.")
     recognition_weight: float = param(0.5, unit="evidence", bounds=(0.0, 10.0), source="seed 001",
                                       meaning="Positive evidence per unit of recognition received (scaled by recognition seeking).")
     promise_weight: float = param(3.0, unit="evidence/quality gap", bounds=(0.0, 50.0), source="seed 002",
                                   meaning="Negative evidence per unit of broken promise on a contact.")
-    wom_weight: float = param(0.3, unit="evidence/message", bounds=(0.0, 10.0), source="seed 001",
+    wom_weight: float = param(0.1, unit="evidence/message", bounds=(0.0, 10.0), source="seed 001",
                               meaning="Evidence carried by a peer's recommendation or warning.")
-    public_weight: float = param(0.2, unit="evidence/message", bounds=(0.0, 10.0), source="seed 004",
+    public_weight: float = param(0.05, unit="evidence/message", bounds=(0.0, 10.0), source="seed 004",
                                  meaning="Evidence carried by a public post seen about one's firm.")
     initial_positive: float = param(3.0, unit="evidence", bounds=(0.0, 1000.0),
                                     meaning="Positive evidence at the start.")
@@ -393,7 +401,7 @@ class WomParams:
     """Peer word-of-mouth on the social graph."""
 
     enabled: bool = param(True, meaning="Consumers pass recommendations and warnings to peers.")
-    base_rate: float = param(0.01, unit="1/day", bounds=SHARE, source="Anderson 1998",
+    base_rate: float = param(0.005, unit="1/day", bounds=SHARE, source="Anderson 1998",
                              meaning="Daily probability to talk about one's firm at neutral satisfaction.")
     extremity_boost: float = param(4.0, unit="", bounds=(0.0, 100.0), source="Anderson 1998",
                                    meaning="Increase of talk with |satisfaction - 0.5| squared (U shape).")
@@ -453,6 +461,19 @@ class CampaignParams:
 
 
 @dataclass(frozen=True, slots=True)
+class FailureParams:
+    """A service failure: for a while, a random share of customers gets much worse service."""
+
+    enabled: bool = param(False, meaning="Inject a service failure.")
+    start_tick: int = param(100, unit="day", bounds=(0, 36500), meaning="Day the failure starts.")
+    duration_ticks: int = param(14, unit="days", bounds=(1, 36500), meaning="Days the failure lasts.")
+    affected_share: float = param(0.05, unit="share", bounds=SHARE,
+                                  meaning="Share of consumers hit by the failure (drawn at random).")
+    quality_drop: float = param(0.5, unit="quality", bounds=SHARE,
+                                meaning="Quality lost in every contact of an affected consumer.")
+
+
+@dataclass(frozen=True, slots=True)
 class InfluenceParams:
     """Bounds on the realized-influence graph."""
 
@@ -481,6 +502,7 @@ class Scenario:
     privacy: PrivacyParams = section(PrivacyParams, "Privacy calculus.")
     churn: ChurnParams = section(ChurnParams, "Churn and switching.")
     campaign: CampaignParams = section(CampaignParams, "Campaign experiment.")
+    failure: FailureParams = section(FailureParams, "Service failure.")
     influence: InfluenceParams = section(InfluenceParams, "Influence tracking.")
 
 
