@@ -46,6 +46,7 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("warned", "consumers", "Consumers who received at least one warning or public complaint today.", "mean", False),
     Outcome("public_complaints", "posts", "Public posts today that were complaints.", "sum", False),
     Outcome("complaints", "messages", "Private complaints (dissatisfied answers) today.", "sum", False),
+    Outcome("complaints_resolved", "complaints", "Complaints followed up and resolved by a person today.", "sum", True),
     Outcome("control_share", "share", "Share of messages received in the last 30 days that came from firms.", "last"),
     Outcome("contacts_statement", "contacts", "Statements sent today.", "sum"),
     Outcome("contacts_self_service", "contacts", "App checks and cash machine uses today.", "sum"),
@@ -66,6 +67,8 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("cost_eur", "EUR", "Cost of contacts, staff and intermediaries today.", "sum", False),
     Outcome("cost_per_contact_eur", "EUR", "Cost per contact today.", "mean", False),
     Outcome("revenue_eur", "EUR", "Margin earned today (customers and purchases).", "sum", True),
+    Outcome("relational_cost_eur", "EUR", "Cost of the relational investment today: human answers, advisors, "
+            "complaint follow-up, expectation management.", "sum"),
     Outcome("reputation", "[0,1]", "Mean public reputation of the firms.", "last", True),
     Outcome("adoption", "share", "Share of consumers who adopted (Bass submodel).", "last"),
     Outcome("trust_treated", "[0,1]", "Mean trust in the campaign's treated group.", "last"),

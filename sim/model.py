@@ -208,7 +208,8 @@ class ExchangeModel(mesa.Model):
         self._msgs: list[MessageBatch] = []
         self._day = {"firm_msgs": 0.0, "peer_msgs": 0.0, "cost": 0.0, "revenue": 0.0,
                      "purchases": 0, "fit": np.nan, "wom_pos": 0, "wom_total": 0,
-                     "public_posts": 0, "public_complaints": 0, "complaints": 0, "warned": 0}
+                     "public_posts": 0, "public_complaints": 0, "complaints": 0, "warned": 0,
+                     "relational_cost": 0.0, "resolved": 0}
         ev = self._events()
         self._phase_firms(t, mix)
         self._phase_routine_contacts(ev)
@@ -244,8 +245,10 @@ class ExchangeModel(mesa.Model):
             every = f.params.broadcast_every_ticks
             if every and t % every == 0:
                 self._broadcast(f, mix)
-            self._day["cost"] += (f.params.expectation_management_cost_eur / DAYS_PER_MONTH
-                                  * f.customers * (f.params.announced_response_h > 0 or f.params.appointments))
+            managing = f.params.announced_response_h > 0 or f.params.appointments
+            em_cost = f.params.expectation_management_cost_eur / DAYS_PER_MONTH * f.customers * managing
+            self._day["cost"] += em_cost
+            self._day["relational_cost"] += em_cost
             self._day["revenue"] += f.params.margin_per_customer_day_eur * f.customers
         # Expectation management: an announced response time anchors expectations (seed 003).
         for f in self.firms:
@@ -444,6 +447,7 @@ class ExchangeModel(mesa.Model):
         self._leaked = served.leaked
         self._day["cost"] += ch.cost_automated_eur * self.contacts_auto
         self._day["cost"] += ch.cost_human_eur * self.contacts_human
+        self._day["relational_cost"] += ch.cost_human_eur * self.contacts_human
         self._day["cost"] += float((self.platform_cost.mean() if self.platform_ids else 0.0)
                                    * served.relayed)
         base = np.where(human, ch.human_quality, ch.automated_quality)
@@ -466,7 +470,9 @@ class ExchangeModel(mesa.Model):
         if late_promise.any():
             self._add_events(ev, c[late_promise], 0.0, 0.0, 0.0, 0.0,
                              sc.trust.promise_weight * sc.trust.request_weight, None)
-        self._day["complaints"] += int((s < 0.3).sum())
+        complaint = s < 0.3
+        self._day["complaints"] += int(complaint.sum())
+        self._resolve_complaints(ev, c[complaint], rng)
         st.help_received[c] = np.minimum(1.0, st.help_received[c] + 0.2)
         st.from_firm[c] += 1
         self._day["firm_msgs"] += c.size
@@ -494,6 +500,28 @@ class ExchangeModel(mesa.Model):
             self.message_counts[MessageKind.PUBLIC_ANSWER, ExchangeAge.COMPLEX] += dst.size
             self.ledger.add("sent", ExchangeAge.COMPLEX, dst.size)
             self.ledger.add("delivered", ExchangeAge.COMPLEX, dst.size)
+
+    def _resolve_complaints(self, ev, complainers: np.ndarray, rng) -> None:
+        """A person follows up a share of complaints: conflict resolution is a rare, intense contact.
+
+        Good relationships ease conflict resolution (seed 000); a firm that
+        treats complaints as information and admits its errors (seed 001)
+        turns a failure into recognition.
+        """
+        if not complainers.size:
+            return
+        st, sc = self.state, self.params
+        share = np.array([f.params.complaint_resolution for f in self.firms])[st.firm[complainers]]
+        done = complainers[rng.random(complainers.size) < share]
+        if not done.size:
+            return
+        ch = sc.channels
+        perceived = np.clip(ch.human_quality + self._quality_noise(rng, done.size), 0, 1)
+        self._experience_contacts(ev, done, perceived, 0.5 * sc.trust.intense_weight,
+                                  recog=ch.human_recognition)
+        self._day["cost"] += ch.cost_human_eur * 2 * done.size
+        self._day["relational_cost"] += ch.cost_human_eur * 2 * done.size
+        self._day["resolved"] += done.size
 
     # ---------------------------------------------------------------- 4. advisors
     def _phase_advisors(self, ev, t: int) -> None:
@@ -527,6 +555,7 @@ class ExchangeModel(mesa.Model):
         self._experience_contacts(ev, idx, perceived, sc.trust.intense_weight,
                                   recog=ch.advisor_recognition)
         self._day["cost"] += ch.cost_advisor_eur * idx.size
+        self._day["relational_cost"] += ch.cost_advisor_eur * idx.size
         st.from_firm[idx] += 1
         self._day["firm_msgs"] += idx.size
 
@@ -782,14 +811,30 @@ class ExchangeModel(mesa.Model):
         w = self.params.wom
         if w.adoption_p <= 0 and w.adoption_q <= 0:
             return
-        st, g = self.state, self.graph
-        adopted_ties = np.add.reduceat(st.adopted[g.indices].astype(np.float64), g.indptr[:-1]) \
-            if g.indices.size else np.zeros(self.n)
-        adopted_ties[self.degree == 0] = 0.0
-        frac = adopted_ties / np.maximum(self.degree, 1)
+        st = self.state
+        frac = self._adopted_ties() / np.maximum(self.degree, 1)
         p = np.where(st.adopted, 0.0, np.minimum(w.adoption_p + w.adoption_q * frac, 1.0))
         new = self.seeds("adoption").random(self.n) < p
         st.adopted |= new
+
+    def _adopted_ties(self) -> np.ndarray:
+        """Adopted ties of every consumer, kept up to date from the consumers whose state changed.
+
+        Equal to summing ``adopted`` over every row of the graph, but costs the
+        ties of the few consumers who changed since the last call instead of a
+        pass over all ties every day.
+        """
+        st, g = self.state, self.graph
+        if getattr(self, "_adopt_seen", None) is None:
+            self._adopt_seen = np.zeros(self.n, bool)
+            self._adopt_ties = np.zeros(self.n, np.float64)
+        changed = np.flatnonzero(st.adopted != self._adopt_seen)
+        if changed.size:
+            _, nbr = _expand_csr(g.indptr, g.indices, changed)
+            sign = np.where(st.adopted[changed], 1.0, -1.0)
+            np.add.at(self._adopt_ties, nbr, np.repeat(sign, self.degree[changed]))
+            self._adopt_seen[changed] = st.adopted[changed]
+        return self._adopt_ties
 
     # ---------------------------------------------------------------- 11. outcomes
     def firm_table(self):
@@ -843,6 +888,7 @@ class ExchangeModel(mesa.Model):
             "warned": d["warned"],
             "public_complaints": d["public_complaints"],
             "complaints": d["complaints"],
+            "complaints_resolved": d["resolved"],
             "control_share": fm / (fm + pm) if fm + pm else float("nan"),
             "contacts_statement": self.contacts_statement,
             "contacts_self_service": self.contacts_self,
@@ -863,6 +909,7 @@ class ExchangeModel(mesa.Model):
             "cost_eur": d["cost"],
             "cost_per_contact_eur": d["cost"] / contacts if contacts else float("nan"),
             "revenue_eur": d["revenue"],
+            "relational_cost_eur": d["relational_cost"],
             "reputation": float(np.mean([f.reputation for f in self.firms])),
             "adoption": float(st.adopted.mean()),
         }

@@ -232,6 +232,8 @@ class FirmParams:
                             source="seed 001")
     listening_rate: float = param(0.02, unit="1/day", bounds=SHARE,
                                   meaning="Speed at which a listening firm adapts its offer.")
+    complaint_resolution: float = param(0.0, unit="share", bounds=SHARE, source="seed 001; seed 000",
+                                        meaning="Share of complaints a person follows up and resolves (an intense contact).")
     answer_in_public: float = param(0.0, unit="share", bounds=SHARE,
                                     meaning="Share of public complaints the firm answers in public.",
                                     source="seed 004")

@@ -52,6 +52,8 @@ CASES = [
      {"churn__enabled": False}, "customers", "last", -1, 10),
     ("Bass adoption", {}, {"wom__adoption_p": 0.01, "wom__adoption_q": 0.2}, {},
      "adoption", "last", +1, 0.5),
+    ("complaints resolved by a person rebuild trust", {"firms__0__automation_share": 0.8},
+     {"firms__0__complaint_resolution": 0.8}, {}, "trust", "last", +1, 0.005),
     ("service failure", {"failure__start_tick": 50, "failure__affected_share": 0.3},
      {"failure__enabled": True}, {}, "satisfaction", "mean", -1, 0.005),
 ]
