@@ -118,7 +118,8 @@ class DaskExecutor:
                 n_workers=n,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                # a free port: the scheduler's HTTP server otherwise takes 8787, often in use
+                dashboard_address=":0",
                 silence_logs=logging.ERROR,
             )
             self.client = Client(self._cluster)

@@ -254,6 +254,9 @@ def run_sweep(
         done_keys = folder.done_keys() & planned
         todo = [r for r in runs if r.run_id not in done_keys]
         skipped = len(runs) - len(todo)
+        for earlier in manifest["sessions"]:
+            if earlier.get("status") == "running":  # we hold the lock: that driver died
+                earlier["status"] = "stopped (driver ended without closing the session)"
         session = {
             "started": _now(),
             "finished": None,
