@@ -4,7 +4,9 @@ The public API:
 
 - :class:`ExchangeModel`: the Mesa model;
 - :class:`Scenario`, :func:`load_scenario`, :class:`ScenarioError`: scenarios;
-- :func:`simulate` and :class:`Results`: the one entry point for every front end.
+- :func:`simulate` and :class:`Results`: the one entry point for every front end;
+- :class:`ExchangeAge`: Bagozzi's (1975) restricted, generalized and complex exchange;
+- ``__version__``: the package version.
 """
 
 __version__ = "0.1.0"

@@ -36,16 +36,28 @@ def _cmd_run(args) -> int:
     from tqdm import tqdm
 
     from sim.run import simulate, write_table
-    from sim.scenario import load_scenario
+    from sim.scenario import ScenarioError, load_scenario, with_overrides
 
+    # Checked before the run so a typo in --out does not cost a whole simulation.
+    if args.out and Path(args.out).suffix not in (".parquet", ".csv"):
+        print(f"error: --out {args.out}: expected a file name ending in .parquet or .csv",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     sc = load_scenario(args.scenario)
-    ticks = args.ticks or sc.run.ticks
+    # --seed and --ticks obey the schema's bounds on run.seed and run.ticks.
+    given = {f"run.{k}": v for k, v in (("seed", args.seed), ("ticks", args.ticks)) if v is not None}
+    if given:
+        try:
+            sc = with_overrides(sc, given)
+        except ScenarioError as exc:
+            raise ScenarioError(exc.problems, "command line") from None
+    ticks = sc.run.ticks
     bar = tqdm(total=ticks, unit="day", desc=sc.name, disable=args.quiet or None, file=sys.stderr)
 
     def progress(done, total):
         bar.update(done - bar.n)
 
-    res = simulate(sc, seed=args.seed, ticks=ticks, progress=progress)
+    res = simulate(sc, seed=sc.run.seed, ticks=ticks, progress=progress)
     bar.close()
     if args.out:
         write_table(res.table, args.out)

@@ -185,7 +185,8 @@ class Router:
             dist = got["distortion"][keep][alive] + platform_distortion[k]
             if record and c.size:
                 served.messages.append(MessageBatch.make(
-                    np.full(c.size, self.addr.intermediary(self.platform_ids[k])), self.addr.firm(f),
+                    np.full(c.size, self.addr.intermediary(self.platform_ids[k])),
+                    self.addr.firm(f),
                     MessageKind.REQUEST, Channel.PLATFORM, ExchangeAge.GENERALIZED, 0.0,
                     start[keep][alive], handoff))
             for fi, fq in enumerate(self.firm_queues):
