@@ -35,6 +35,7 @@ from sim.network import InfluenceTracker, build_social_graph
 from sim.routing import Router, Served
 from sim.rules import experience as xp
 from sim.rules.sampling import bernoulli_indices, poisson_events
+from sim.rules.scatter import Scatter
 from sim.scenario.loader import with_overrides
 from sim.scenario.schema import Scenario
 from sim.seeds import RngTree
@@ -96,6 +97,8 @@ class ExchangeModel(mesa.Model):
         self.addr = Addresses(n, len(sc.firms), len(sc.intermediaries))
         self.ledger = Ledger()
         self.influence = InfluenceTracker(n, sc.influence.max_edges)
+        self._scatter = Scatter(n)            # reused per-consumer sums of the day's events
+        self._recog_buf = np.zeros(n)         # recognition gained today (reused buffer)
         self.recorder = OutcomeRecorder(sc.run.ticks)
         self.last_messages = MessageBatch.concat([])
         self.message_counts = np.zeros((len(MessageKind), 3), np.int64)
@@ -587,18 +590,23 @@ class ExchangeModel(mesa.Model):
             return
         idx = np.concatenate(ev["idx"])
         col = {k: np.concatenate(v) for k, v in ev.items() if k != "idx"}
-        n = self.n
-        w = np.bincount(idx, weights=col["weight"], minlength=n)
-        hit = np.flatnonzero(w > 0)
-        st.evidence_pos += np.bincount(idx, weights=col["pos"], minlength=n).astype(np.float32)
-        st.evidence_neg += np.bincount(idx, weights=col["neg"], minlength=n).astype(np.float32)
-        recog = np.bincount(idx, weights=col["recog"], minlength=n)
+        # Sums per consumer touched today (bit-identical to bincount over all consumers).
+        grp = self._scatter
+        u = grp.group(idx)
+        w = grp.total(col["weight"])
+        st.evidence_pos[u] += grp.total(col["pos"]).astype(np.float32)
+        st.evidence_neg[u] += grp.total(col["neg"]).astype(np.float32)
+        recog = self._recog_buf
+        recog.fill(0.0)
+        recog[u] = grp.total(col["recog"])
         self._recog_gain = recog
+        pos_w = w > 0
+        hit = u[pos_w]
         if not hit.size:
             return
-        wh = w[hit]
-        perceived = np.bincount(idx, weights=col["perceived"], minlength=n)[hit] / wh
-        sat = np.bincount(idx, weights=col["sat"], minlength=n)[hit] / wh
+        wh = w[pos_w]
+        perceived = grp.total(col["perceived"])[pos_w] / wh
+        sat = grp.total(col["sat"])[pos_w] / wh
         self._delivered_quality = float(perceived.mean())
         # A day with at least one contact is one step of adaptation (memory and rates are per contact-day).
         strength = np.ones(hit.size, np.float32)
@@ -695,24 +703,25 @@ class ExchangeModel(mesa.Model):
         d_trust = np.where(val > 0, (s_ + 1) / tot2 * wgt, -(r + 1) / tot2 * wgt)
         pos = np.where(same & (val > 0), wgt, 0.0)
         neg = np.where(same & (val < 0), wgt, 0.0)
-        st.evidence_pos += np.bincount(dst, weights=pos, minlength=self.n).astype(np.float32)
-        st.evidence_neg += np.bincount(dst, weights=neg, minlength=self.n).astype(np.float32)
+        # Sums per receiver (bit-identical to bincount over all consumers, without its n-sized arrays).
+        grp = self._scatter
+        hit = grp.group(dst)
+        st.evidence_pos[hit] += grp.total(pos).astype(np.float32)
+        st.evidence_neg[hit] += grp.total(neg).astype(np.float32)
         self.influence.add(src[same], dst[same], d_trust[same])
+        cnt = grp.count()
         if sc.expectations.enabled and sc.expectations.peer_weight > 0:
             content = st.last_quality[src].astype(np.float64)
-            cnt = np.bincount(dst, minlength=self.n)
-            hit = cnt > 0
-            pull = np.bincount(dst, weights=content - st.predicted_quality[dst], minlength=self.n)
+            pull = grp.total(content - st.predicted_quality[dst])
             rate = sc.expectations.peer_weight
-            st.predicted_quality[hit] += (rate * pull[hit] / cnt[hit]).astype(np.float32)
-            up = np.bincount(dst, weights=np.maximum(content - st.desired_quality[dst], 0), minlength=self.n)
-            st.desired_quality[hit] += (rate * 0.5 * up[hit] / cnt[hit]).astype(np.float32)
+            st.predicted_quality[hit] += (rate * pull / cnt).astype(np.float32)
+            up = grp.total(np.maximum(content - st.desired_quality[dst], 0))
+            st.desired_quality[hit] += (rate * 0.5 * up / cnt).astype(np.float32)
             np.clip(st.predicted_quality, 0, 1, out=st.predicted_quality)
             np.clip(st.desired_quality, 0, 1, out=st.desired_quality)
-        recv = np.bincount(dst, minlength=self.n)
-        self._day["warned"] += int(np.count_nonzero(np.bincount(dst[val < 0], minlength=1)))
-        st.from_peers += recv.astype(np.float32)
-        st.help_received += np.minimum(PEER_HELP * recv, 1.0).astype(np.float32)
+        self._day["warned"] += int(np.unique(dst[val < 0]).size)
+        st.from_peers[hit] += cnt.astype(np.float32)
+        st.help_received[hit] += np.minimum(PEER_HELP * cnt, 1.0).astype(np.float32)
         np.minimum(st.help_received, 1.0, out=st.help_received)
         self._day["peer_msgs"] += dst.size
         self._day["wom_total"] += dst.size
