@@ -47,6 +47,24 @@ def outcome_title(name: str) -> str:
     return f"{outcome_label(name)} ({o.unit})" if o and o.unit else outcome_label(name)
 
 
+def axis_unit(name: str) -> str:
+    """A short y-axis title for a chart already titled with the outcome: its unit."""
+    o = _OUT.get(name)
+    unit = o.unit if o else ""
+    return {"[0,1]": "score on [0, 1]", "share": "share (0 to 1)", "": "value"}.get(unit, unit)
+
+
+def _line_legend(title: str | None, columns: int = 3) -> alt.Legend:
+    return alt.Legend(
+        title=title,
+        symbolType="stroke",
+        symbolStrokeWidth=4,
+        symbolSize=300,
+        symbolOpacity=1,
+        columns=columns,
+    )
+
+
 def finish(chart: alt.TopLevelMixin, height: int = 320) -> alt.TopLevelMixin:
     """Projector-readable fonts, white background, container width."""
     return (
@@ -67,7 +85,7 @@ def finish(chart: alt.TopLevelMixin, height: int = 320) -> alt.TopLevelMixin:
             labelLimit=360,
             symbolSize=220,
             orient="bottom",
-            columns=4,
+            columns=3,
         )
         .configure_title(fontSize=theme.TITLE_SIZE, anchor="start", color="#1A1A1A")
         .configure_view(stroke=None)
@@ -93,16 +111,19 @@ def run_series_chart(
     d = band[band["outcome"] == outcome].copy()
     d["style"] = np.where(d["run"].isin(dashed), "baseline", "run")
     domain = [r for r in colors if r in set(d["run"])]
-    color = alt.Color(
-        "run:N", title="Run", scale=alt.Scale(domain=domain, range=[colors[r] for r in domain])
-    )
-    x = alt.X("tick:Q", title="Day")
+    scale = alt.Scale(domain=domain, range=[colors[r] for r in domain])
+    x = alt.X("tick:Q", title="Day", axis=alt.Axis(tickMinStep=1, format="d"))
     base = alt.Chart(d)
-    area = base.mark_area(opacity=0.18).encode(x=x, y=alt.Y("lo:Q"), y2="hi:Q", color=color)
+    area = base.mark_area(opacity=0.18).encode(
+        x=x,
+        y=alt.Y("lo:Q"),
+        y2="hi:Q",
+        color=alt.Color("run:N", scale=scale, legend=_line_legend(None)),
+    )
     line = base.mark_line(strokeWidth=3).encode(
         x=x,
-        y=alt.Y("mean:Q", title=outcome_title(outcome), scale=alt.Scale(zero=False)),
-        color=color,
+        y=alt.Y("mean:Q", title=axis_unit(outcome), scale=alt.Scale(zero=False)),
+        color=alt.Color("run:N", scale=scale, legend=_line_legend(None)),
         strokeDash=alt.StrokeDash(
             "style:N",
             legend=None,
@@ -131,20 +152,24 @@ _EXPECT_COLORS = ("#CC79A7", "#0072B2", "#E69F00", "#1A1A1A")
 def multi_outcome_chart(
     band: pd.DataFrame,
     outcomes: tuple[str, ...] = EXPECTATION_SERIES,
-    title: str = "Expectations against delivered quality",
+    title: str = "Expectations vs delivered quality",
     colors: tuple[str, ...] = _EXPECT_COLORS,
 ) -> alt.TopLevelMixin:
     """Several outcomes with the same unit, for one run: a line (and band) per outcome."""
     d = band[band["outcome"].isin(outcomes)].copy()
     d["series"] = d["outcome"].map(outcome_label)
     domain = [outcome_label(o) for o in outcomes]
-    color = alt.Color(
-        "series:N", title=None, scale=alt.Scale(domain=domain, range=list(colors)), sort=domain
-    )
+    scale = alt.Scale(domain=domain, range=list(colors))
+    color = alt.Color("series:N", scale=scale, sort=domain, legend=_line_legend(None, columns=2))
     units = {(_OUT[o].unit if o in _OUT else "") for o in outcomes}
-    ytitle = f"Quality ({units.pop()})" if len(units) == 1 else "Value"
+    ytitle = f"Quality, {axis_unit(outcomes[0])}" if len(units) == 1 else "Value"
     base = alt.Chart(d)
-    area = base.mark_area(opacity=0.15).encode(x="tick:Q", y="lo:Q", y2="hi:Q", color=color)
+    area = base.mark_area(opacity=0.15).encode(
+        x="tick:Q",
+        y="lo:Q",
+        y2="hi:Q",
+        color=alt.Color("series:N", scale=scale, sort=domain, legend=_line_legend(None, columns=2)),
+    )
     line = base.mark_line(strokeWidth=3).encode(
         x=alt.X("tick:Q", title="Day"),
         y=alt.Y("mean:Q", title=ytitle, scale=alt.Scale(zero=False)),
@@ -380,7 +405,7 @@ def influence_graph_chart(
     e = edges.assign(direction=np.where(edges["sign"] >= 0, "raised trust", "lowered trust"))
     lines = (
         alt.Chart(e)
-        .mark_rule(opacity=0.6)
+        .mark_rule(opacity=0.85)
         .encode(
             x=alt.X("x:Q", **axis),
             y=alt.Y("y:Q", **axis),
@@ -395,7 +420,7 @@ def influence_graph_chart(
                 ),
             ),
             strokeWidth=alt.StrokeWidth(
-                "weight:Q", title="Trust moved", scale=alt.Scale(range=[1, 5]), legend=None
+                "weight:Q", title="Trust moved", scale=alt.Scale(range=[1.5, 6]), legend=None
             ),
             tooltip=[alt.Tooltip("weight:Q", title="Trust moved", format=".3f"), "direction:N"],
         )
@@ -406,7 +431,9 @@ def influence_graph_chart(
         .encode(
             x=alt.X("x:Q", **axis),
             y=alt.Y("y:Q", **axis),
-            size=alt.Size("exerted:Q", title="Influence exerted", scale=alt.Scale(range=[30, 600])),
+            size=alt.Size(
+                "exerted:Q", title="Trust moved in others", scale=alt.Scale(range=[20, 500])
+            ),
             tooltip=[
                 alt.Tooltip("label:N", title="Consumer"),
                 alt.Tooltip("exerted:Q", title="Trust moved in others", format=".3f"),

@@ -94,15 +94,15 @@ def build_model(age: str, consumers: int, seed: int) -> ExchangeModel:
 
 
 def seeded_layout(n: int, src: np.ndarray, dst: np.ndarray, seed: int) -> np.ndarray:
-    """Positions (n x 2) in [-1, 1]^2 of a force-directed layout with a fixed seed."""
+    """Positions (n x 2) of a force-directed layout with a fixed seed, filling [-1, 1]^2."""
     g = nx.Graph()
     g.add_nodes_from(range(n))
     g.add_edges_from(zip(np.asarray(src).tolist(), np.asarray(dst).tolist(), strict=True))
     pos = nx.spring_layout(g, seed=int(seed), iterations=80)
     xy = np.array([pos[i] for i in range(n)], dtype=float)
     xy -= xy.mean(axis=0)
-    scale = np.abs(xy).max() or 1.0
-    return xy / scale
+    scale = np.abs(xy).max(axis=0)
+    return xy / np.where(scale > 0, scale, 1.0)
 
 
 def actor_positions(n_firms: int, n_intermediaries: int) -> tuple[np.ndarray, np.ndarray]:

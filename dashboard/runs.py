@@ -153,15 +153,18 @@ def run_replications(
         for i, s in enumerate(seeds):
             done[0] = 0
             fut = pool.submit(cached_run, text, s, int(ticks), _progress=tick_cb)
-            while not fut.done():
-                if on_progress:
-                    frac = (i + done[0] / done[1]) / len(seeds)
-                    on_progress(
-                        frac,
-                        f"{label}: replication {i + 1} of {len(seeds)}, day {done[0]} of {done[1]}",
-                    )
-                time.sleep(0.1)
-            outputs.append(fut.result())
+            while True:
+                try:
+                    outputs.append(fut.result(timeout=0.1))
+                    break
+                except TimeoutError:
+                    if on_progress:
+                        frac = (i + done[0] / done[1]) / len(seeds)
+                        on_progress(
+                            frac,
+                            f"{label}: replication {i + 1} of {len(seeds)}, "
+                            f"day {done[0]} of {done[1]}",
+                        )
     if on_progress:
         on_progress(1.0, f"{label}: done")
     return outputs

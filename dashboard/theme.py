@@ -100,9 +100,11 @@ def register_altair_theme() -> None:
 #: Larger text and stronger contrast than Streamlit's defaults, for projectors.
 _CSS = f"""
 <style>
-html, body, [class*="st-"], .stMarkdown p, .stMarkdown li {{ font-size: {FONT_SIZE + 1}px; }}
+.stMarkdown p, .stMarkdown li, [data-testid="stWidgetLabel"] p {{ font-size: {FONT_SIZE + 1}px; }}
 [data-testid="stMetricValue"] {{ font-size: 2.1rem; color: #111111; }}
 [data-testid="stMetricLabel"] p {{ font-size: 1.0rem; color: #222222; font-weight: 600; }}
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {{
+    white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }}
 [data-testid="stCaptionContainer"] {{ color: #333333; font-size: {FONT_SIZE - 1}px; }}
 .exlab-swatch {{ display:inline-block; width:0.9em; height:0.9em; border-radius:2px;
                  margin-right:0.35em; vertical-align:-0.1em; }}

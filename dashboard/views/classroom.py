@@ -137,7 +137,7 @@ def render() -> None:
         "A small population under one of Bagozzi's exchange ages. Step it day by day and "
         "watch who sends what to whom."
     )
-    c1, c2, c3, c4 = st.columns([2.2, 1.2, 0.8, 1.3])
+    c1, c2, c3, c4 = st.columns([3, 1.2, 0.8, 1.3])
     c1.radio(
         "Exchange age",
         list(AGES),

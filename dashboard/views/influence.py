@@ -10,8 +10,9 @@ from dashboard import charts, stats, theme
 from dashboard.classroom_model import seeded_layout
 from dashboard.runs import KeptRun, cached_run, kept_runs
 
-#: Heaviest edges drawn in the influence graph.
-DRAWN_EDGES = 250
+#: Influencers whose out-edges are drawn, and the most edges drawn.
+TOP_EGOS = 8
+DRAWN_EDGES = 240
 LAYOUT_SEED = 11
 
 
@@ -21,8 +22,11 @@ def _analysis(text: str, seed: int, ticks: int) -> dict:
     out = cached_run(text, seed, ticks)
     tr = out.tracker
     src, dst, w = tr.edges()
-    order = np.argsort(-np.abs(w))[:DRAWN_EDGES]
-    s, d, ww = src[order], dst[order], w[order]
+    # Ego networks of the strongest influencers: their heaviest out-edges, drawn as stars.
+    top_ids = np.array([c for c, _ in tr.top_influencers(TOP_EGOS)], dtype=np.int64)
+    mine = np.flatnonzero(np.isin(src, top_ids))
+    mine = mine[np.argsort(-np.abs(w[mine]))][:DRAWN_EDGES]
+    s, d, ww = src[mine], dst[mine], w[mine]
     nodes = np.unique(np.concatenate([s, d]))
     local = {int(v): i for i, v in enumerate(nodes.tolist())}
     ls = np.array([local[int(v)] for v in s], dtype=np.int64)
@@ -122,8 +126,15 @@ def render() -> None:
         left.altair_chart(charts.top_influencer_chart(a["top"], color), theme=None)
     else:
         left.info("Nobody moved anyone's trust in this run (word-of-mouth may be off).")
-    if len(a["cascades"]):
+    if len(np.unique(a["cascades"])) >= 3:
         right.altair_chart(charts.cascade_chart(a["cascades"], color), theme=None)
+    elif len(a["cascades"]):
+        right.subheader("Cascade sizes")
+        right.markdown(
+            "Sizes (consumers): "
+            + ", ".join(f"{int(x):,}" for x in a["cascades"][:10])
+            + ". Influence in this run is one connected web, not separate threads."
+        )
 
     left2, right2 = st.columns(2)
     band = stats.bands(
@@ -139,7 +150,7 @@ def render() -> None:
     if len(a["edges"]):
         right2.altair_chart(
             charts.influence_graph_chart(
-                a["nodes"], a["edges"], f"The {len(a['edges'])} heaviest influence edges"
+                a["nodes"], a["edges"], f"Whom the {TOP_EGOS} strongest influencers moved"
             ),
             theme=None,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 
 import pandas as pd
 import streamlit as st
@@ -56,14 +57,18 @@ def fmt(name: str, value: float) -> str:
         return f"{value:,.0f} EUR"
     if unit == "hours":
         return f"{value:,.1f} h"
-    return f"{value:,.0f} {unit}" if abs(value) >= 100 else f"{value:,.2f} {unit}"
+    if float(value).is_integer() or abs(value) >= 100:
+        return f"{value:,.0f} {unit}"
+    return f"{value:,.1f} {unit}"
 
 
 def fmt_delta(name: str, delta: float) -> str | None:
-    """A change against the baseline, signed, in the card's unit."""
+    """A signed change against the baseline in the card's unit, or "no change" if it rounds to 0."""
     if delta is None or not math.isfinite(delta):
         return None
     text = fmt(name, abs(delta))
+    if re.fullmatch(r"[0.,]+", text.split(" ")[0]):
+        return "no change"
     return ("+" if delta >= 0 else "-") + text
 
 
@@ -265,7 +270,7 @@ def _run(base: Scenario, base_name: str, overrides: dict, mix, settings: dict) -
 
 
 # ------------------------------------------------------------------ outputs
-def _kpi_cards(run: KeptRun, container, cols: int = 4, compact: bool = False) -> None:
+def _kpi_cards(run: KeptRun, container, cols: int = 4) -> None:
     now = stats.kpi_table(run.summaries).set_index("outcome")
     base = stats.kpi_table(run.baseline_summaries).set_index("outcome")
     grid = container.columns(cols)
@@ -277,15 +282,19 @@ def _kpi_cards(run: KeptRun, container, cols: int = 4, compact: bool = False) ->
         how = {"last": "at the end", "mean": "mean over days", "sum": "total over the run"}[
             o.summary
         ]
-        help_text = f"{o.meaning} Shown: {how}. Baseline (preset unchanged): {fmt(name, b)}."
+        help_text = (
+            f"{o.meaning} Unit: {o.unit}. Shown: {how}. "
+            f"Baseline (preset unchanged): {fmt(name, b)}."
+        )
         if math.isfinite(ci):
             help_text += f" 95% CI over {run.replications} replications: ±{fmt(name, ci)}."
-        label = charts.outcome_label(name) if compact else charts.outcome_title(name)
+        delta = fmt_delta(name, v - b)
         grid[i % cols].metric(
-            label,
+            charts.outcome_label(name),
             fmt(name, v),
-            delta=fmt_delta(name, v - b),
-            delta_color=delta_color(name),
+            delta=delta,
+            delta_color="off" if delta == "no change" else delta_color(name),
+            delta_arrow="off" if delta == "no change" else "auto",
             help=help_text,
             border=True,
         )
@@ -347,7 +356,7 @@ def _series(runs: list[KeptRun]) -> None:
     c3.altair_chart(
         charts.multi_outcome_chart(
             band[band["run"] == latest.label],
-            title=f"Expectations against delivered quality ({latest.label})",
+            title=f"Expectations vs delivered, {latest.label}",
         ),
         theme=None,
     )
@@ -379,7 +388,7 @@ def _compare(runs: list[KeptRun]) -> None:
             f"seed {run.seed} · {run.replications} replication(s)"
         )
         col.caption(run.changes["levers"])
-        _kpi_cards(run, col, cols=2 if len(runs) <= 2 else 1, compact=True)
+        _kpi_cards(run, col, cols=2 if len(runs) <= 2 else 1)
         _downloads(run, col, f"{run.slot}_{run.label}")
         if col.button("Remove", key=f"remove_{run.label}", icon=":material/close:"):
             remove_run(run.slot)
@@ -388,7 +397,7 @@ def _compare(runs: list[KeptRun]) -> None:
     for run in runs:
         kt = stats.kpi_table(run.summaries).set_index("outcome")
         rows[run.label] = {
-            charts.outcome_title(k): kt.loc[k, "value"] for k in KPIS if k in kt.index
+            charts.outcome_label(k): fmt(k, kt.loc[k, "value"]) for k in KPIS if k in kt.index
         }
     st.dataframe(pd.DataFrame(rows), width="stretch")
 
