@@ -1,0 +1,73 @@
+"""The memory estimate made before a run: calibrated against a measured peak, and enforced."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from sim.memory import MemoryError_, check_memory, estimate_peak_bytes
+from sim.run import simulate
+from sim.scenario.loader import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+BANK = ROOT / "scenarios" / "bank_5m.toml"
+
+CHILD = """
+import json, resource, sys
+from dataclasses import replace
+from sim.scenario.loader import load_scenario
+from sim.run import simulate
+sc = load_scenario(sys.argv[1])
+sc = replace(sc, population=replace(sc.population, consumers=int(sys.argv[2])),
+             run=replace(sc.run, ticks=int(sys.argv[3])))
+simulate(sc)
+print(json.dumps({"peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+"""
+
+
+def _bank(n: int, ticks: int = 20, **pop):
+    sc = load_scenario(BANK)
+    return replace(sc, population=replace(sc.population, consumers=n, **pop),
+                   run=replace(sc.run, ticks=ticks))
+
+
+@pytest.mark.slow
+def test_estimate_within_25_percent_of_measured_peak_at_200k():
+    n, ticks = 200_000, 20
+    out = subprocess.run([sys.executable, "-c", CHILD, str(BANK), str(n), str(ticks)], cwd=ROOT,
+                         capture_output=True, text=True, check=True, timeout=600)
+    measured = json.loads(out.stdout.strip().splitlines()[-1])["peak"]
+    est = estimate_peak_bytes(_bank(n, ticks))
+    assert abs(est - measured) <= 0.25 * measured, (est / 2**30, measured / 2**30)
+
+
+def test_estimate_grows_with_consumers_and_ties():
+    small, big = _bank(100_000), _bank(1_000_000)
+    assert estimate_peak_bytes(big) > estimate_peak_bytes(small)
+    dense = replace(big, network=replace(big.network, mean_degree=40))
+    assert estimate_peak_bytes(dense) > estimate_peak_bytes(big)
+
+
+def test_the_5m_bank_fits_in_8_gib():
+    assert estimate_peak_bytes(load_scenario(BANK)) < 8 * 2**30
+
+
+def test_oversized_run_is_refused_with_estimate_and_limit():
+    sc = _bank(50_000_000, memory_limit_gib=2.0)
+    est = estimate_peak_bytes(sc)
+    with pytest.raises(MemoryError_) as err:
+        simulate(sc)
+    msg = str(err.value)
+    assert "2 GiB" in msg and "population.memory_limit_gib" in msg
+    assert f"predicted {est / 2**30:.1f} GiB" in msg
+    assert "50000000 consumers" in msg
+
+
+def test_check_memory_returns_the_estimate_when_it_fits():
+    sc = _bank(20_000)
+    assert check_memory(sc) == estimate_peak_bytes(sc)
