@@ -78,7 +78,10 @@ class Firm(mesa.Agent):
         m = self.model
         mine = m.state.firm == self.index
         demand = float(m.rate_request[mine].sum()) if customers else 0.0
-        human_share = mix[0] * (1 - self.params.automation_share) + mix[1]
+        # Restricted and non-public complex requests follow the automation share; relayed
+        # (generalized) requests all reach a person.
+        direct = mix[0] + mix[2] * (1 - self.params.answer_in_public)
+        human_share = direct * (1 - self.params.automation_share) + mix[1]
         return np.ceil(self.params.staffing_ratio * demand * human_share)
 
     def advisors(self) -> float:

@@ -271,7 +271,7 @@ class IntermediaryParams:
     capacity_per_1000: float = param(20.0, unit="messages/day per 1000 customers",
                                      bounds=(0.0, 100000.0), meaning="Messages relayed per day.")
     delay_h: float = param(4.0, unit="hours", bounds=(0.0, 1000.0),
-                           meaning="Delay added by each pass through the intermediary.")
+                           meaning="Delay of each hop through a platform (consumer to platform, platform to firm).")
     loss: float = param(0.05, unit="share", bounds=SHARE, meaning="Share of relayed messages lost.")
     distortion: float = param(0.1, unit="quality", bounds=SHARE,
                               meaning="Quality lost when a message is passed on (information loss).")
