@@ -247,3 +247,27 @@ def _ensure_scalar_sender_batches() -> None:
         return original(cls, sender, receiver, kind, channel, age, value, sent_at, arrives_at)
 
     MessageBatch.make = classmethod(make)
+
+
+def ego_layout(n_nodes: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Stars drawn apart: each sender on a ring, its receivers on a small circle around it.
+
+    Deterministic (no random numbers). A receiver reached by several senders
+    sits by the first of them.
+    """
+    src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+    egos = list(dict.fromkeys(src.tolist()))
+    xy = np.zeros((n_nodes, 2))
+    placed = np.zeros(n_nodes, bool)
+    k = len(egos)
+    ring, petal = (0.0, 0.8) if k == 1 else (0.68, min(0.3, 2.4 / k))
+    for i, e in enumerate(egos):
+        a = 2 * np.pi * i / max(k, 1) + np.pi / 2
+        centre = np.array([ring * np.cos(a), ring * np.sin(a)])
+        xy[e], placed[e] = centre, True
+        leaves = [d for d in dict.fromkeys(dst[src == e].tolist()) if not placed[d]]
+        for j, d in enumerate(leaves):
+            b = 2 * np.pi * j / max(len(leaves), 1)
+            xy[d] = centre + petal * np.array([np.cos(b), np.sin(b)])
+            placed[d] = True
+    return xy

@@ -7,13 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, stats, theme
-from dashboard.classroom_model import seeded_layout
+from dashboard.classroom_model import ego_layout
 from dashboard.runs import KeptRun, cached_run, kept_runs
 
 #: Influencers whose out-edges are drawn, and the most edges drawn.
 TOP_EGOS = 8
 DRAWN_EDGES = 240
-LAYOUT_SEED = 11
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -31,7 +30,7 @@ def _analysis(text: str, seed: int, ticks: int) -> dict:
     local = {int(v): i for i, v in enumerate(nodes.tolist())}
     ls = np.array([local[int(v)] for v in s], dtype=np.int64)
     ld = np.array([local[int(v)] for v in d], dtype=np.int64)
-    xy = seeded_layout(len(nodes), ls, ld, LAYOUT_SEED) if len(nodes) else np.zeros((0, 2))
+    xy = ego_layout(len(nodes), ls, ld)
     return {
         "edges_kept": int(src.size),
         "truncated": bool(out.truncated),

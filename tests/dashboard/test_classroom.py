@@ -88,3 +88,15 @@ def test_layout_is_seeded_and_broadcasts_reach_the_firms_customers():
             break
     offers = segs[segs["kind"] == "offer"]
     assert len(offers) == int((m.state.firm == 0).sum())
+
+
+def test_ego_layout_puts_each_receiver_near_its_sender():
+    from dashboard.classroom_model import ego_layout
+
+    src = np.array([0, 0, 0, 1, 1])
+    dst = np.array([2, 3, 4, 5, 2])
+    xy = ego_layout(6, src, dst)
+    assert np.linalg.norm(xy[0] - xy[1]) > 1.0  # the two senders sit apart on the ring
+    for leaf in (2, 3, 4):
+        assert np.linalg.norm(xy[leaf] - xy[0]) == pytest.approx(0.3)
+    assert np.linalg.norm(xy[5] - xy[1]) == pytest.approx(0.3)
