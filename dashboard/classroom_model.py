@@ -89,7 +89,6 @@ def classroom_scenario(age: str, consumers: int = 150) -> Scenario:
 
 def build_model(age: str, consumers: int, seed: int) -> ExchangeModel:
     """A fresh classroom model that keeps every message of the last tick."""
-    _ensure_scalar_sender_batches()
     return ExchangeModel(classroom_scenario(age, consumers), rng=int(seed), record_messages=True)
 
 
@@ -215,38 +214,6 @@ def message_segments(
             "count": df["n"].to_numpy(),
         }
     )
-
-
-def _ensure_scalar_sender_batches() -> None:
-    """Let ``MessageBatch.make`` take a single sender with many receivers.
-
-    The engine's call-platform relay records one intermediary as sender for
-    many requests; ``MessageBatch.make`` sized the batch from ``sender`` only
-    and failed when recording messages under generalized exchange. This
-    broadcasts a scalar sender to the batch length, and does nothing when the
-    engine already accepts it.
-    """
-    try:
-        MessageBatch.make(0, np.array([1, 2]), 0, 0, 0, 0.0, np.array([0.0, 0.0]))
-        return
-    except IndexError:
-        pass
-    original = MessageBatch.make.__func__
-
-    def make(cls, sender, receiver, kind, channel, age, value, sent_at, arrives_at=None):
-        if np.ndim(sender) == 0:
-            n = max(
-                (
-                    np.size(x)
-                    for x in (receiver, value, sent_at, arrives_at)
-                    if x is not None and np.ndim(x) > 0
-                ),
-                default=1,
-            )
-            sender = np.full(n, sender, dtype=np.int64)
-        return original(cls, sender, receiver, kind, channel, age, value, sent_at, arrives_at)
-
-    MessageBatch.make = classmethod(make)
 
 
 def ego_layout(n_nodes: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:

@@ -68,6 +68,17 @@ def _cmd_run(args) -> int:
     keep = s[s.outcome.isin(args.outcomes)] if args.outcomes else s
     _print_table([[r.outcome, _fmt(r.value), r.unit, r.summary] for r in keep.itertuples()],
                  ["outcome", "value", "unit", "over run"])
+    if res.campaign:
+        c = res.campaign
+        print(f"\ncampaign: {c['treated']:,} treated vs {c['control']:,} control "
+              "(difference of means at the end, 95% Welch CI)")
+        _print_table([[k, _fmt(c[k]["effect"]), f"[{_fmt(c[k]['ci_low'])}, {_fmt(c[k]['ci_high'])}]"]
+                      for k in ("trust", "satisfaction", "retained")],
+                     ["outcome", "effect", "95% CI"])
+    top = res.influence.get("top_influencers") or []
+    if top:
+        print("\ntop influencers (consumer: trust moved in others): "
+              + ", ".join(f"{i}: {w:.3g}" for i, w in top[:5]))
     return 0
 
 

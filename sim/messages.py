@@ -66,17 +66,24 @@ class MessageBatch:
 
     @classmethod
     def make(cls, sender, receiver, kind, channel, age, value, sent_at, arrives_at=None):
-        """Build a batch, broadcasting scalars to the length of ``sender``."""
-        sender = np.asarray(sender, dtype=np.int64)
-        n = sender.shape[0]
+        """Build a batch; scalars (one sender, one kind...) are repeated to the batch length.
+
+        Raises:
+            ValueError: when two array arguments have different lengths.
+        """
+        args = (sender, receiver, kind, channel, age, value, sent_at, arrives_at)
+        sizes = {np.size(x) for x in args if x is not None and np.ndim(x) > 0}
+        if len(sizes) > 1:
+            raise ValueError(f"message arrays of different lengths: {sorted(sizes)}")
+        n = sizes.pop() if sizes else 1
 
         def arr(x, dt):
             a = np.asarray(x, dtype=dt)
             return np.full(n, a, dtype=dt) if a.ndim == 0 else a
 
         sent = arr(sent_at, np.float64)
-        return cls(sender, arr(receiver, np.int64), arr(kind, np.int8), arr(channel, np.int8),
-                   arr(age, np.int8), arr(value, np.float32), sent,
+        return cls(arr(sender, np.int64), arr(receiver, np.int64), arr(kind, np.int8),
+                   arr(channel, np.int8), arr(age, np.int8), arr(value, np.float32), sent,
                    sent.copy() if arrives_at is None else arr(arrives_at, np.float64))
 
     def __len__(self) -> int:

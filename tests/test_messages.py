@@ -56,9 +56,17 @@ def test_make_without_arrival_time_arrives_when_sent():
     assert b.arrives_at[0] == 12.5, "arrival must be a copy, not the same array"
 
 
-def test_make_with_a_scalar_sender_is_rejected_rather_than_misread():
-    with pytest.raises((IndexError, ValueError, TypeError)):
-        MessageBatch.make(3, [4], MessageKind.REQUEST, Channel.PHONE, 0, 0.0, [1.0])
+def test_a_single_sender_is_broadcast_to_every_receiver():
+    b = MessageBatch.make(3, [4, 5, 6], MessageKind.OFFER, Channel.MAIL, 0, 0.5, 1.0)
+    assert len(b) == 3
+    assert b.sender.tolist() == [3, 3, 3]
+    assert b.receiver.tolist() == [4, 5, 6]
+    assert b.sent_at.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_arrays_of_different_lengths_are_rejected():
+    with pytest.raises(ValueError):
+        MessageBatch.make([1, 2], [4, 5, 6], MessageKind.REQUEST, Channel.PHONE, 0, 0.0, 1.0)
 
 
 def test_concat_joins_rows_in_order_and_empty_concat_is_empty():
