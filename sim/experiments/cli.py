@@ -28,15 +28,28 @@ def _cmd_sweep(args) -> int:
         raise ScenarioError([("--serial", "either --serial or --scheduler", "both")])
     out = Path(args.out) if args.out else Path("results") / exp.name
     executor = SerialExecutor() if args.serial else None
-    s = run_sweep(
-        exp,
-        out,
-        executor=executor,
-        fresh=args.fresh,
-        progress=not args.quiet,
-        workers=args.workers,
-        scheduler=args.scheduler,
-    )
+    if args.scheduler:
+        from sim.experiments.executors import DaskExecutor
+
+        try:
+            executor = DaskExecutor(args.scheduler)
+        except (OSError, TimeoutError, ValueError) as exc:
+            given = f"{args.scheduler} ({type(exc).__name__}: {exc})"
+            raise ScenarioError(
+                [("--scheduler", "the address of a running Dask scheduler", given)]
+            ) from None
+    try:
+        s = run_sweep(
+            exp,
+            out,
+            executor=executor,
+            fresh=args.fresh,
+            progress=not args.quiet,
+            workers=args.workers,
+        )
+    finally:
+        if executor is not None:
+            executor.close()
     print(
         f"{exp.name}: {s.planned} runs planned, {s.skipped} already done, {s.done} done now, "
         f"{s.failed} failed, {s.missing} missing; {s.wall_s:.1f} s"

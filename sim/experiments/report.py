@@ -366,6 +366,13 @@ def print_report(folder: str | Path, *, plots: bool = True, out=None) -> SweepRe
         f"with root {m['seeds']['root']}",
         file=out,
     )
+    prints = {s.get("engine_sha256") for s in m.get("sessions", []) if s.get("done")} - {None}
+    if len(prints) > 1:
+        print(
+            f"warning: runs were made by {len(prints)} different versions of the engine's "
+            "source (see sessions in manifest.json); rerun with `exlab sweep --fresh`",
+            file=out,
+        )
     if runs.empty:
         print("no finished runs yet", file=out)
         return res

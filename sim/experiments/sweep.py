@@ -72,6 +72,26 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def engine_fingerprint() -> str:
+    """SHA-256 over the engine's source files (``sim/`` without ``sim/experiments/``).
+
+    The package version does not change with every edit of a working copy; this
+    does, so a resumed sweep can tell that its runs came from different code.
+    """
+    import hashlib
+
+    import sim
+
+    root = Path(sim.__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        if rel.parts[0] == "experiments":
+            continue
+        h.update(rel.as_posix().encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def _check_points(exp: Experiment, runs: list[RunSpec]) -> None:
     """Every point must give a valid scenario (cross-field checks included)."""
     problems = []
@@ -257,8 +277,18 @@ def run_sweep(
         for earlier in manifest["sessions"]:
             if earlier.get("status") == "running":  # we hold the lock: that driver died
                 earlier["status"] = "stopped (driver ended without closing the session)"
+        fingerprint = engine_fingerprint()
+        earlier_prints = {e.get("engine_sha256") for e in manifest["sessions"]} - {None}
+        if earlier_prints and earlier_prints != {fingerprint} and todo:
+            print(
+                "warning: the engine's source (sim/) changed since this sweep started: "
+                "runs done before and after this point come from different code; "
+                "use --fresh to rerun them all",
+                file=sys.stderr,
+            )
         session = {
             "started": _now(),
+            "engine_sha256": fingerprint,
             "finished": None,
             "executor": None,
             "skipped": skipped,
@@ -289,9 +319,8 @@ def run_sweep(
             manifest["counts"] = {
                 "planned": len(runs),
                 "done": len(done_keys),
-                "failed": len(folder.read_failures().run_id.unique())
-                if folder.failures_path.exists()
-                else 0,
+                # runs whose last attempt failed: recorded in failures.csv, still without a part
+                "failed": len(set(folder.read_failures()["run_id"]) - done_keys),
                 "missing": missing,
             }
             if status != "running":

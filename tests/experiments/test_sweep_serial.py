@@ -163,3 +163,19 @@ def test_summary_rows_at_chosen_ticks(tmp_path):
     ).table
     assert df["churn"].tolist() == [ref["churn"].iloc[:5].sum(), ref["churn"].sum()]
     assert df["trust"].iloc[1] == ref["trust"].iloc[-1]
+
+
+def test_resuming_after_the_engine_source_changed_warns_and_the_report_says_so(
+    factorial, tmp_path, monkeypatch, capsys
+):
+    from sim.experiments import sweep
+    from sim.experiments.report import print_report
+
+    out = tmp_path / "res"
+    _sweep(factorial, out)
+    sorted((out / "runs").glob("*.parquet"))[0].unlink()
+    monkeypatch.setattr(sweep, "engine_fingerprint", lambda: "0" * 64)
+    _sweep(factorial, out)
+    assert "engine's source (sim/) changed" in capsys.readouterr().err
+    print_report(out, plots=False)
+    assert "2 different versions of the engine" in capsys.readouterr().out
