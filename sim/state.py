@@ -6,6 +6,25 @@ behavioural rule here); evidence counts are ``float32`` as well since they
 stay below ~1e4 with daily forgetting. Firm and segment indices are small
 integers. Every update is written in place so no consumer-sized array is
 allocated per tick beyond the rules' temporaries.
+
+Per variable (bytes per consumer):
+
+- ``firm``: int16 (2), up to 32,767 firms, -1 for "left the market";
+- ``segment``: int8 (1), up to 127 segments;
+- ``need``, the three quality norms, ``satisfaction``, ``trust``,
+  ``recognition``, ``attachment``, ``last_quality``, ``help_received`` and the
+  five traits: float32 (4 each), values on [0, 1] where float32 resolves 6e-8;
+- ``expected_response_h``, ``patience_h``: float32 (4), hours up to 1e4 with
+  a resolution below a second;
+- ``evidence_pos``, ``evidence_neg``: float32 (4); with forgetting 0.99 a
+  day evidence stays below ~100 times the daily weight, far from float32's
+  limits, and per-day sums are formed in float64 before being added;
+- ``from_firm``, ``from_peers``: float32 (4); exact counts up to 2**24
+  (16.7M messages per consumer, never reached in a run);
+- ``adopted``, ``treated``: bool (1).
+
+Together 89 bytes per consumer (:data:`BYTES_PER_CONSUMER`); sim/memory.py
+adds the model's rates, reusable buffers and temporaries to predict a run.
 """
 
 from __future__ import annotations
