@@ -121,7 +121,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser(
         "report",
         help="means with 95%% CIs, sensitivity indices and plots of a results folder",
-        description="Print per-configuration means with 95%% t intervals (and Sobol or Morris "
+        description="Print per-configuration means with 95% t intervals (and Sobol or Morris "
         "indices for those designs); write summary.csv, sensitivity.csv and PNG "
         "plots into FOLDER/plots/.",
     )
