@@ -36,6 +36,7 @@ _OUTCOME = {o.name: o for o in OUTCOMES}
 BOOKKEEPING = {
     "run",
     "run_id",
+    "point",
     "key",
     "seed",
     "replication",
