@@ -16,7 +16,9 @@ a 64-bit Linux machine with Python 3.12 and numpy 2:
   125 bytes per directed tie and 600 bytes per node, and numba is not loaded.
 
 Measured peaks lie within 10% of the prediction from 20k to 2M consumers
-(tests/test_memory.py checks 200k against a fresh measurement, to 25%).
+(tests/test_memory.py checks 200k against a fresh measurement, to 25%). The
+first large run after installation also compiles the graph kernels, which
+adds about 0.1 GiB once; the estimate leaves that out.
 """
 
 from __future__ import annotations
