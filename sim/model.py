@@ -173,7 +173,8 @@ class ExchangeModel(mesa.Model):
     def _add_events(self, ev, idx, perceived, sat, weight, pos, neg, recog=None) -> None:
         ev["idx"].append(idx)
         # Broadcast so scalar events (a late answer against a promise) concatenate with arrays.
-        ev["perceived"].append(np.broadcast_to(np.asarray(perceived, np.float64) * weight, idx.shape))
+        ev["perceived"].append(np.broadcast_to(np.asarray(perceived, np.float64) * weight,
+                                               idx.shape))
         ev["sat"].append(np.broadcast_to(np.asarray(sat, np.float64) * weight, idx.shape))
         ev["weight"].append(np.broadcast_to(np.asarray(weight, np.float64), idx.shape))
         ev["pos"].append(np.broadcast_to(np.asarray(pos, np.float64), idx.shape))
