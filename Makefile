@@ -40,6 +40,7 @@ browser-deps:
 		|| echo "warning: could not install chromium"; }
 
 test: $(STAMP) browser-deps
+	$(VENV)/bin/ruff check sim tests dashboard benchmarks docs
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-fast: $(STAMP)

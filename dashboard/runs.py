@@ -9,6 +9,7 @@ bar: Streamlit elements cannot be touched from inside a cached function.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from sim import Scenario, ScenarioError, simulate
-from sim.memory import check_memory, estimate_peak_bytes
+from sim.memory import check_memory, estimate_peak_bytes, memory_limit_bytes
 from sim.scenario import (
     scenario_from_dict,
     scenario_from_toml,
@@ -95,17 +96,21 @@ def apply_levers(
     return sc
 
 
+#: Memory one dashboard run may use (a shared, interactive server), in GiB.
+DASHBOARD_MEMORY_GIB = float(os.environ.get("EXLAB_DASHBOARD_MEMORY_GIB", "4"))
+
+
 def memory_problem(sc: Scenario) -> str | None:
     """A plain-words refusal when the run would not fit in memory, else None."""
     try:
-        check_memory(sc)
-    except ScenarioError as exc:
+        check_memory(sc, cap_gib=DASHBOARD_MEMORY_GIB)
+    except ScenarioError:
         est = estimate_peak_bytes(sc) / 2**30
+        _, why = memory_limit_bytes(sc, DASHBOARD_MEMORY_GIB)
         return (
             f"This run is refused before it starts: {sc.population.consumers:,} consumers would "
-            f"need about {est:.1f} GiB of memory, more than the "
-            f"{sc.population.memory_limit_gib:g} GiB allowed (population.memory_limit_gib). "
-            f"Lower the population. Details: {exc}"
+            f"need about {est:.1f} GiB of memory, more than the {why} allowed. "
+            "Lower the population, or run it from the command line (exlab run)."
         )
     return None
 

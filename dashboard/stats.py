@@ -50,7 +50,6 @@ BOOKKEEPING = {
     "version",
     "started",
     "finished",
-    "point",
     "point_id",
     "hash",
     "experiment",

@@ -26,7 +26,8 @@ from __future__ import annotations
 from sim.scenario.loader import ScenarioError
 from sim.scenario.schema import Scenario
 
-__all__ = ["MemoryError_", "check_memory", "estimate_peak_bytes"]
+__all__ = ["MemoryError_", "check_memory", "estimate_peak_bytes", "machine_memory_bytes",
+           "memory_limit_bytes"]
 
 MIB = 2**20
 
@@ -65,13 +66,38 @@ class MemoryError_(ScenarioError):
     """The run would need more memory than allowed."""
 
 
-def check_memory(sc: Scenario) -> int:
-    """Raise when the estimate exceeds ``population.memory_limit_gib``; return the estimate."""
+def machine_memory_bytes() -> int | None:
+    """Physical memory of this machine, or None where the platform does not say."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def memory_limit_bytes(sc: Scenario, cap_gib: float | None = None) -> tuple[int, str]:
+    """The limit that applies to a run and where it comes from.
+
+    The smallest of ``population.memory_limit_gib``, 90% of the machine's
+    physical memory, and ``cap_gib`` (a front end's own budget) when given.
+    """
+    limits = [(int(sc.population.memory_limit_gib * 2**30),
+               f"{sc.population.memory_limit_gib:g} GiB (population.memory_limit_gib)")]
+    phys = machine_memory_bytes()
+    if phys:
+        limits.append((int(0.9 * phys), f"{0.9 * phys / 2**30:.1f} GiB (90% of this machine's memory)"))
+    if cap_gib is not None:
+        limits.append((int(cap_gib * 2**30), f"{cap_gib:g} GiB (this front end's budget)"))
+    return min(limits)
+
+
+def check_memory(sc: Scenario, cap_gib: float | None = None) -> int:
+    """Raise when the estimate exceeds the limit (see :func:`memory_limit_bytes`); return the estimate."""
     est = estimate_peak_bytes(sc)
-    limit = sc.population.memory_limit_gib * 2**30
+    limit, why = memory_limit_bytes(sc, cap_gib)
     if est > limit:
         raise MemoryError_([("population.consumers",
-                             f"a population whose predicted peak memory fits in "
-                             f"{sc.population.memory_limit_gib:g} GiB (population.memory_limit_gib)",
+                             f"a population whose predicted peak memory fits in {why}",
                              f"{sc.population.consumers} consumers, predicted {est / 2**30:.1f} GiB")])
     return est

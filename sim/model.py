@@ -620,8 +620,12 @@ class ExchangeModel(mesa.Model):
 
     # ---------------------------------------------------------------- 7. word of mouth
     def _phase_word_of_mouth(self, mix: np.ndarray) -> None:
-        """Consumers talk about their firm: U-shaped in satisfaction, more when seeking recognition
-        or returning help; under complex exchange talk is public and audiences amplify it."""
+        """Consumers talk about their firm; under complex exchange the talk is public.
+
+        Talk is U-shaped in satisfaction, rises with recognition seeking and with
+        help received (reciprocity); public posts reach all ties and audiences
+        amplify them.
+        """
         st, sc = self.state, self.params
         if not sc.wom.enabled:
             return

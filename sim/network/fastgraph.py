@@ -227,7 +227,7 @@ def _kernels():
                 e += 1
                 rep[r] = targets[t]
                 r += 1
-            for t in range(m):
+            for _ in range(m):
                 rep[r] = source
                 r += 1
         return us, vs

@@ -201,7 +201,8 @@ class FirmParams:
     quality_trend_per_year: float = param(0.0, unit="quality/year", bounds=(-1.0, 1.0),
                                           meaning="Yearly change of delivered quality (service improvement).")
     segment_quality: dict = param({}, unit="quality [0,1]", bounds=SHARE,
-                                  meaning="Per-segment delivered quality overriding `quality` (differentiated service).",
+                                  meaning="Per-segment delivered quality overriding `quality` "
+                                          "(differentiated service).",
                                   source="seed 002")
     promise_quality: float = param(0.0, unit="quality [0,1]", bounds=SHARE,
                                    meaning="Quality the firm promises (0 means no promise).",
@@ -233,7 +234,8 @@ class FirmParams:
     listening_rate: float = param(0.02, unit="1/day", bounds=SHARE,
                                   meaning="Speed at which a listening firm adapts its offer.")
     complaint_resolution: float = param(0.0, unit="share", bounds=SHARE, source="seed 001; seed 000",
-                                        meaning="Share of complaints a person follows up and resolves (an intense contact).")
+                                        meaning="Share of complaints a person follows up and resolves "
+                                                "(an intense contact).")
     answer_in_public: float = param(0.0, unit="share", bounds=SHARE,
                                     meaning="Share of public complaints the firm answers in public.",
                                     source="seed 004")
@@ -266,7 +268,8 @@ class IntermediaryParams:
 
     name: str = param("Platform", meaning="Intermediary name (unique).")
     kind: str = param("platform", choices=("platform", "blogger"),
-                      meaning="platform: relays requests between consumers and the firm; blogger: amplifies public posts.")
+                      meaning="platform: relays requests between consumers and the firm; "
+                              "blogger: amplifies public posts.")
     segments: list = param([], meaning="Segments this line is meant for (empty = all).", source="seed 004")
     capacity_per_1000: float = param(20.0, unit="messages/day per 1000 customers",
                                      bounds=(0.0, 100000.0), meaning="Messages relayed per day.")
@@ -381,7 +384,8 @@ class TrustParams:
     intense_weight: float = param(2.0, unit="evidence/meeting", bounds=(0.0, 10.0), source="seed 000",
                                   meaning="Evidence carried by one advisor meeting.")
     recognition_weight: float = param(0.5, unit="evidence", bounds=(0.0, 10.0), source="seed 001",
-                                      meaning="Positive evidence per unit of recognition received (scaled by recognition seeking).")
+                                      meaning="Positive evidence per unit of recognition received "
+                                              "(scaled by recognition seeking).")
     promise_weight: float = param(3.0, unit="evidence/quality gap", bounds=(0.0, 50.0), source="seed 002",
                                   meaning="Negative evidence per unit of broken promise on a contact.")
     wom_weight: float = param(0.1, unit="evidence/message", bounds=(0.0, 10.0), source="seed 001",
