@@ -1,7 +1,7 @@
 """Predict a run's peak memory from its scenario and refuse runs that would not fit.
 
 The prediction is linear in consumers and in stored (directed) ties, with
-constants measured as the peak resident set size (``ru_maxrss``) of fresh
+constants measured as the peak resident set size (VmHWM) of fresh
 processes running ``simulate`` on the bank_5m preset (every mechanism on) on
 a 64-bit Linux machine with Python 3.12 and numpy 2:
 

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BANK = ROOT / "scenarios" / "bank_5m.toml"
 
 CHILD = """
-import json, resource, sys
+import json, sys
 from dataclasses import replace
 from sim.scenario.loader import load_scenario
 from sim.run import simulate
@@ -26,7 +26,10 @@ sc = load_scenario(sys.argv[1])
 sc = replace(sc, population=replace(sc.population, consumers=int(sys.argv[2])),
              run=replace(sc.run, ticks=int(sys.argv[3])))
 simulate(sc)
-print(json.dumps({"peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+# VmHWM is this process's own peak; ru_maxrss would also count the parent's size at fork,
+# which Linux keeps across exec (a large pytest process would inflate it).
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
+print(json.dumps({"peak": int(hwm) * 1024}))
 """
 
 
