@@ -120,10 +120,23 @@ def test_dense_rows_and_tiny_graphs():
 
 def test_threshold_routes_large_graphs(monkeypatch):
     p = _params("watts_strogatz")
-    assert not fastgraph.supports(p, fastgraph.NETWORKX_MAX_NODES)
-    assert fastgraph.supports(p, fastgraph.NETWORKX_MAX_NODES + 1)
+    assert not fastgraph.supports(p, fastgraph.WS_NETWORKX_MAX_NODES)
+    assert fastgraph.supports(p, fastgraph.WS_NETWORKX_MAX_NODES + 1)
+    er = _params("erdos_renyi")
+    assert not fastgraph.supports(er, fastgraph.NETWORKX_MAX_NODES)
+    assert fastgraph.supports(er, fastgraph.NETWORKX_MAX_NODES + 1)
     assert not fastgraph.supports(NetworkParams(kind="complete"), 10**6)
-    monkeypatch.setattr(fastgraph, "NETWORKX_MAX_NODES", 100)
+    monkeypatch.setattr(fastgraph, "WS_NETWORKX_MAX_NODES", 100)
     g = build_social_graph(p, 500, np.zeros(500, np.int8), 1)
     ref = fastgraph.build(p, 500, np.zeros(500, np.int8), 1)
     assert np.array_equal(g.indices, ref.indices)
+
+
+def test_numpy_and_compiled_assembly_give_the_same_watts_strogatz_graph(monkeypatch):
+    p = _params("watts_strogatz")
+    monkeypatch.setattr(fastgraph, "NUMPY_ASSEMBLY_MAX_NODES", 10**9)
+    by_sort = fastgraph.build(p, 3000, np.zeros(3000, np.int8), 5)
+    monkeypatch.setattr(fastgraph, "NUMPY_ASSEMBLY_MAX_NODES", 0)
+    compiled = fastgraph.build(p, 3000, np.zeros(3000, np.int8), 5)
+    assert np.array_equal(by_sort.indptr, compiled.indptr)
+    assert np.array_equal(by_sort.indices, compiled.indices)
