@@ -5,8 +5,8 @@ constants measured as the peak resident set size (VmHWM) of fresh
 processes running ``simulate`` on the bank_5m preset (every mechanism on) on
 a 64-bit Linux machine with Python 3.12 and numpy 2:
 
-- direct CSR generators (where ``fastgraph.supports`` says so
-  consumers): 0.33 GiB at 200k consumers, 0.40 at 500k, 0.51 at 1M, 0.77 at
+- direct CSR generators (where ``fastgraph.supports`` says so, by graph kind
+  and number of consumers): 0.33 GiB at 200k consumers, 0.40 at 500k, 0.51 at 1M, 0.77 at
   2M with 10 ties each, 0.67 at 1M with 20 ties each. The peak is reached
   either while the graph is built (rewiring temporaries, about 16 bytes per
   directed tie) or during the tick loop (consumer state, rates, reusable
