@@ -43,7 +43,7 @@ NETWORKX_MAX_NODES = 50_000
 WS_NETWORKX_MAX_NODES = 10_000
 #: Up to this many consumers CSR arrays are assembled by sorting (numpy); above it by the
 #: compiled kernel, which needs no sort temporaries (about 24 bytes per tie at 5M consumers).
-NUMPY_ASSEMBLY_MAX_NODES = 1_000_000
+NUMPY_ASSEMBLY_MAX_NODES = 100_000
 
 #: Kinds with a direct generator.
 KINDS = ("watts_strogatz", "erdos_renyi", "barabasi_albert", "sbm")
