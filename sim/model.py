@@ -46,6 +46,7 @@ __all__ = ["ExchangeModel"]
 DAYS_PER_MONTH = 365.0 / 12.0
 PEER_HELP = 0.1        # help felt per peer message received (reciprocity driver, decays below)
 HELP_DECAY = 0.9       # daily persistence of felt help
+APPOINTMENT_RELIEF = 0.7  # share of the lateness penalty removed when a person answers at a booked time
 REPUTATION_MEMORY = 0.05
 
 
@@ -463,7 +464,7 @@ class ExchangeModel(mesa.Model):
                      + self._quality_noise(rng, c.size) + self._campaign_boost(c))
         perceived = np.clip(perceived, 0, 1)
         appoint = np.array([f.params.appointments for f in self.firms])[st.firm[c]] & human
-        relief = np.where(appoint, sc.expectations.enabled and 0.7 or 0.7, 0.0)
+        relief = np.where(appoint, APPOINTMENT_RELIEF, 0.0)
         expected = st.expected_response_h[c]
         promised = np.array([f.params.promise_response_h for f in self.firms])[st.firm[c]]
         penalty = xp.lateness_penalty(a["response_h"], expected, st.time_sensitivity[c],
