@@ -155,6 +155,11 @@ def config_means(runs: pd.DataFrame, factors: list[str], outcomes: list[str]) ->
     ].reset_index(drop=True)
 
 
+#: Sensitivity index columns reported per method (SALib result keys).
+_INDEX_COLUMNS = {"sobol": ("S1", "S1_conf", "ST", "ST_conf"),
+                  "morris": ("mu", "mu_star", "mu_star_conf", "sigma")}
+
+
 def sensitivity(res: SweepResults, runs: pd.DataFrame) -> pd.DataFrame:
     """Sobol (S1, ST) or Morris (mu, mu*, sigma) indices per outcome and parameter.
 
@@ -183,48 +188,17 @@ def sensitivity(res: SweepResults, runs: pd.DataFrame) -> pd.DataFrame:
             if kind == "sobol":
                 from SALib.analyze import sobol as sobol_analyze
 
-                si = sobol_analyze.analyze(
-                    problem,
-                    y,
-                    calc_second_order=d["second_order"],
-                    print_to_console=False,
-                    seed=d["seed"] % 2**32,
-                )
-                for j, p in enumerate(res.factors):
-                    rows.append(
-                        {
-                            "outcome": name,
-                            "parameter": p,
-                            "method": "sobol",
-                            "S1": si["S1"][j],
-                            "S1_conf": si["S1_conf"][j],
-                            "ST": si["ST"][j],
-                            "ST_conf": si["ST_conf"][j],
-                        }
-                    )
+                si = sobol_analyze.analyze(problem, y, calc_second_order=d["second_order"],
+                                           print_to_console=False, seed=d["seed"] % 2**32)
             else:
                 from SALib.analyze import morris as morris_analyze
 
-                si = morris_analyze.analyze(
-                    problem,
-                    unit,
-                    y,
-                    num_levels=d["levels"],
-                    print_to_console=False,
-                    seed=d["seed"] % 2**32,
-                )
-                for j, p in enumerate(res.factors):
-                    rows.append(
-                        {
-                            "outcome": name,
-                            "parameter": p,
-                            "method": "morris",
-                            "mu": si["mu"][j],
-                            "mu_star": si["mu_star"][j],
-                            "mu_star_conf": si["mu_star_conf"][j],
-                            "sigma": si["sigma"][j],
-                        }
-                    )
+                si = morris_analyze.analyze(problem, unit, y, num_levels=d["levels"],
+                                            print_to_console=False, seed=d["seed"] % 2**32)
+        for j, p in enumerate(res.factors):
+            row = {"outcome": name, "parameter": p, "method": kind}
+            row.update({key: si[key][j] for key in _INDEX_COLUMNS[kind]})
+            rows.append(row)
     return pd.DataFrame(rows)
 
 

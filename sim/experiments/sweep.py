@@ -171,32 +171,18 @@ def _new_manifest(exp: Experiment, runs: list[RunSpec], design) -> dict:
 
 
 def _refuse_changed(folder: ResultsFolder, manifest: dict, exp: Experiment) -> None:
-    old = manifest.get("experiment", {}).get("sha256", "")
-    if old != exp.sha256:
-        raise ScenarioError(
-            [
-                (
-                    "experiment file",
-                    f"the file these results were made from "
-                    f"(sha256 {old[:12]}...); give --fresh to discard them and start over",
-                    f"{exp.source or 'a file'} with sha256 {exp.sha256[:12]}...",
-                )
-            ],
-            str(folder.root),
-        )
-    old_base = manifest.get("base_scenario", {}).get("sha256", "")
-    if old_base != exp.base_sha256:
-        raise ScenarioError(
-            [
-                (
-                    "base scenario",
-                    f"the scenario these results were made from "
-                    f"(sha256 {old_base[:12]}...); give --fresh to discard them",
-                    f"{exp.base_ref} changed (sha256 {exp.base_sha256[:12]}...)",
-                )
-            ],
-            str(folder.root),
-        )
+    checks = (
+        ("experiment file", manifest.get("experiment", {}).get("sha256", ""), exp.sha256,
+         "the file these results were made from", "; give --fresh to discard them and start over",
+         f"{exp.source or 'a file'} with sha256 {exp.sha256[:12]}..."),
+        ("base scenario", manifest.get("base_scenario", {}).get("sha256", ""), exp.base_sha256,
+         "the scenario these results were made from", "; give --fresh to discard them",
+         f"{exp.base_ref} changed (sha256 {exp.base_sha256[:12]}...)"),
+    )
+    for what, old, new, made_from, advice, given in checks:
+        if old != new:
+            raise ScenarioError([(what, f"{made_from} (sha256 {old[:12]}...){advice}", given)],
+                                str(folder.root))
 
 
 def run_sweep(
