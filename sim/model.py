@@ -34,7 +34,8 @@ from sim.metrics import OutcomeRecorder
 from sim.network import InfluenceTracker, build_social_graph
 from sim.routing import Router, Served
 from sim.rules import experience as xp
-from sim.rules.sampling import bernoulli_indices, poisson_events
+from sim.rules.kernels import BOOK_COLUMNS, Kernels, use_compiled
+from sim.rules.sampling import bernoulli_candidates, poisson_events, poisson_events_by_range, thinned
 from sim.rules.scatter import Scatter
 from sim.scenario.loader import with_overrides
 from sim.scenario.schema import Scenario
@@ -70,12 +71,15 @@ class ExchangeModel(mesa.Model):
         rng: Root seed; defaults to ``scenario.run.seed``.
         record_messages: Keep every message of the last tick in
             ``last_messages`` (for teaching and tests; costly at scale).
+        kernels: ``"auto"`` (default: compiled per-consumer passes from
+            200,000 consumers), ``"numpy"`` or ``"compiled"``; both give
+            identical results (sim/rules/kernels.py).
         **overrides: Parameters by path with ``__`` for dots, e.g.
             ``exchange__complex=0.5`` (lets ``mesa.batch_run`` vary them).
     """
 
     def __init__(self, scenario: Scenario | None = None, rng: int | None = None, *,
-                 record_messages: bool = False, **overrides):
+                 record_messages: bool = False, kernels: str | None = None, **overrides):
         sc = scenario or Scenario()
         if overrides:
             sc = with_overrides(sc, {k.replace("__", "."): v for k, v in overrides.items()})
@@ -98,8 +102,11 @@ class ExchangeModel(mesa.Model):
         self.addr = Addresses(n, len(sc.firms), len(sc.intermediaries))
         self.ledger = Ledger()
         self.influence = InfluenceTracker(n, sc.influence.max_edges)
-        self._scatter = Scatter(n)            # reused per-consumer sums of the day's events
-        self._recog_buf = np.zeros(n)         # recognition gained today (reused buffer)
+        self._scatter = Scatter(n)            # reused per-consumer sums of peer messages
+        self.kernels = Kernels(use_compiled(n, kernels))
+        self.book = np.zeros((n, BOOK_COLUMNS))  # the day's contacts summed per consumer (sim/rules/kernels.py)
+        self._gain = np.zeros(n)              # recognition gained today
+        self._privacy_k = np.zeros(len(sc.firms))  # today's privacy evidence per unit of sensitivity, per firm
         self.recorder = OutcomeRecorder(sc.run.ticks)
         self.last_messages = MessageBatch.concat([])
         self.message_counts = np.zeros((len(MessageKind), 3), np.int64)
@@ -111,6 +118,8 @@ class ExchangeModel(mesa.Model):
         self._init_channels()
         self._init_campaign()
         self._e0 = float(self.state.predicted_quality.mean())
+        self._uniform = np.empty(self.n, np.float32)   # a uniform draw per consumer (talk), reused
+        self._talkers = np.empty(self.n, np.int32)
         self._window = deque(maxlen=30)
 
     # ================================================================ set-up
@@ -123,6 +132,16 @@ class ExchangeModel(mesa.Model):
                           + rate("atm_uses_per_month", DAYS_PER_MONTH)).astype(np.float32)
         self.rate_request = rate("requests_per_month", DAYS_PER_MONTH).astype(np.float32)
         self.rate_advisor = rate("advisor_visits_per_year", 365.0).astype(np.float32)
+        # Segments occupy contiguous ranges of consumers: rates per range draw events without thinning.
+        if np.any(seg[1:] < seg[:-1]):
+            raise ValueError("consumer state: segments must occupy contiguous, ordered index ranges")
+        self.seg_bounds = np.searchsorted(seg, np.arange(len(sc.segments) + 1))
+        per = {name: np.array([getattr(s, name) for s in sc.segments]) for name in
+               ("statements_per_month", "app_checks_per_month", "atm_uses_per_month", "requests_per_month")}
+        self.seg_rate_statement = per["statements_per_month"] / DAYS_PER_MONTH
+        self.seg_rate_self = (per["app_checks_per_month"] / DAYS_PER_MONTH
+                              + per["atm_uses_per_month"] / DAYS_PER_MONTH)
+        self.seg_rate_request = per["requests_per_month"] / DAYS_PER_MONTH
         self.seg_names = [s.name for s in sc.segments]
         self.seg_need = np.array([s.need for s in sc.segments])
 
@@ -154,6 +173,7 @@ class ExchangeModel(mesa.Model):
         c = self.params.campaign
         if c.enabled:
             self.state.treated[:] = self.seeds("campaign").random(self.n) < c.treated_share
+        self._treated_idx = np.flatnonzero(self.state.treated)
         fp = self.params.failure
         self.failure_hit = (self.seeds("failure").random(self.n) < fp.affected_share) if fp.enabled \
             else np.zeros(self.n, bool)
@@ -168,36 +188,25 @@ class ExchangeModel(mesa.Model):
         """Delivered quality, shape (firms, segments), including personalisation."""
         return np.array([f.quality_by_segment() for f in self.firms])
 
-    def _events(self):
-        return {"idx": [], "perceived": [], "sat": [], "weight": [], "pos": [], "neg": [], "recog": []}
+    def _experience_contacts(self, idx, perceived, weight, penalty=0.0, recog=0.0):
+        """Score contacts of consumers ``idx`` and write them in the day book; return satisfaction.
 
-    def _add_events(self, ev, idx, perceived, sat, weight, pos, neg, recog=None) -> None:
-        ev["idx"].append(idx)
-        # Broadcast so scalar events (a late answer against a promise) concatenate with arrays.
-        ev["perceived"].append(np.broadcast_to(np.asarray(perceived, np.float64) * weight,
-                                               idx.shape))
-        ev["sat"].append(np.broadcast_to(np.asarray(sat, np.float64) * weight, idx.shape))
-        ev["weight"].append(np.broadcast_to(np.asarray(weight, np.float64), idx.shape))
-        ev["pos"].append(np.broadcast_to(np.asarray(pos, np.float64), idx.shape))
-        ev["neg"].append(np.broadcast_to(np.asarray(neg, np.float64), idx.shape))
-        ev["recog"].append(np.zeros(idx.shape) if recog is None else
-                           np.broadcast_to(np.asarray(recog, np.float64), idx.shape))
-
-    def _experience_contacts(self, ev, idx, perceived, weight, penalty=0.0, recog=None):
-        """Score contacts of consumers ``idx``: satisfaction, evidence, promise coherence."""
+        Satisfaction follows sim/rules/experience.py (disconfirmation, zone of
+        tolerance, lateness ``penalty``); evidence is graded around 0.5; a
+        promise is the standard of coherence (seed 002): falling short of it is
+        negative evidence, keeping it a little positive evidence.
+        """
         st, sc = self.state, self.params
-        s = xp.contact_satisfaction(perceived, st.predicted_quality[idx], st.adequate_quality[idx],
-                                    sc.satisfaction) - penalty
-        s = np.clip(s, 0.0, 1.0)
-        pos, neg = xp.evidence_from_satisfaction(s, weight, sc.trust.negative_weight)
-        promise = self.promise_table[st.firm[idx], st.segment[idx]]
-        has = promise > 0
-        if has.any():
-            # Coherence (seed 002): judged against the promise; a kept promise is positive evidence.
-            gap = promise - perceived
-            neg = neg + np.where(has, sc.trust.promise_weight * weight * np.maximum(gap, 0), 0)
-            pos = pos + np.where(has & (gap <= 0), 0.5 * sc.trust.promise_weight * weight * 0.1, 0)
-        self._add_events(ev, idx, perceived, s, weight, pos, neg, recog)
+        s = np.empty(idx.size)
+        if not idx.size:
+            return s
+        p = sc.satisfaction
+        self.kernels.score(self.book, idx, np.asarray(perceived, np.float64), float(weight),
+                           np.atleast_1d(np.asarray(penalty, np.float64)),
+                           np.atleast_1d(np.asarray(recog, np.float64)),
+                           st.predicted_quality, st.adequate_quality, st.firm, st.segment, self.promise_table,
+                           p.performance_weight, p.gain_weight, p.loss_weight, p.below_adequate_weight,
+                           sc.trust.negative_weight, sc.trust.promise_weight, s)
         return s
 
     def _quality_noise(self, rng, k):
@@ -210,18 +219,18 @@ class ExchangeModel(mesa.Model):
         now_h = 24.0 * t
         mix = self.age_mix.at(t)
         self._mix = mix
+        self._act = self.state.firm >= 0  # kept current by churn for the rest of the day
         self._msgs: list[MessageBatch] = []
         self._day = {"firm_msgs": 0.0, "peer_msgs": 0.0, "cost": 0.0, "revenue": 0.0,
                      "purchases": 0, "fit": np.nan, "wom_pos": 0, "wom_total": 0,
                      "public_posts": 0, "public_complaints": 0, "complaints": 0, "warned": 0,
                      "relational_cost": 0.0, "resolved": 0}
-        ev = self._events()
         self._phase_firms(t, mix)
-        self._phase_routine_contacts(ev)
-        self._phase_requests(ev, t, now_h, mix)
-        self._phase_advisors(ev, t)
+        self._phase_routine_contacts()
+        self._phase_requests(t, now_h, mix)
+        self._phase_advisors(t)
         self._phase_privacy()
-        self._phase_experience(ev)
+        self._phase_experience()
         self._phase_word_of_mouth(mix)
         self._phase_relationships()
         self._phase_churn()
@@ -236,7 +245,10 @@ class ExchangeModel(mesa.Model):
     # ---------------------------------------------------------------- 1. firms
     def _phase_firms(self, t: int, mix: np.ndarray) -> None:
         st = self.state
-        counts = np.bincount(st.firm[st.firm >= 0], minlength=len(self.firms))
+        if len(self.firms) == 1:
+            counts = np.array([np.count_nonzero(self._act)])
+        else:
+            counts = np.bincount(st.firm[self._act], minlength=len(self.firms))
         self.customers_by_firm = counts
         for f in self.firms:
             f.customers = int(counts[f.index])
@@ -255,32 +267,22 @@ class ExchangeModel(mesa.Model):
             self._day["cost"] += em_cost
             self._day["relational_cost"] += em_cost
             self._day["revenue"] += f.params.margin_per_customer_day_eur * f.customers
-        # Expectation management: an announced response time anchors expectations (seed 003).
-        for f in self.firms:
-            a = f.params.announced_response_h
-            if a > 0 and self.params.expectations.enabled:
-                m = st.firm == f.index
-                er = st.expected_response_h
-                er[m] += self.params.expectations.announcement_weight * (a - er[m])
-            if self.params.expectations.enabled and self.promise_table[f.index].any():
-                # Explicit promises shape what customers think possible (Zeithaml et al. 1993).
-                m = (st.firm == f.index)
-                prom = self.promise_table[f.index][st.segment]
-                m &= prom > 0
-                pq = st.predicted_quality
-                pq[m] += (self.params.expectations.promise_weight * (prom[m] - pq[m])).astype(np.float32)
-            pr = f.params.promise_response_h
-            if pr > 0 and self.params.expectations.enabled:
-                m = st.firm == f.index
-                er = st.expected_response_h
-                er[m] += 0.5 * self.params.expectations.announcement_weight * (pr - er[m])
+        # Expectation management: an announced response time anchors expectations (seed 003);
+        # explicit promises shape what customers think possible (Zeithaml et al. 1993).
+        e = self.params.expectations
+        announced = np.array([f.params.announced_response_h for f in self.firms], np.float64)
+        promise_h = np.array([f.params.promise_response_h for f in self.firms], np.float64)
+        if e.enabled and (announced.any() or promise_h.any() or self.promise_table.any()):
+            self.kernels.anchor(st.firm, st.segment, st.expected_response_h, st.predicted_quality, announced,
+                                self.promise_table, promise_h, e.announcement_weight, e.promise_weight)
 
     def _phase_listening(self, firms) -> None:
         """Listening firms learn each segment's mean need from feedback and adapt their offer."""
         st = self.state
         rng = self.seeds("listening")
+        heard = bernoulli_candidates(rng, self.n, 0.01)  # one customer in a hundred gives feedback
         for f in firms:
-            m = bernoulli_indices(rng, np.where(st.firm == f.index, 0.01, 0.0).astype(np.float32), 0.01)
+            m = heard[st.firm[heard] == f.index]
             if not m.size:
                 continue
             sums = np.bincount(st.segment[m], weights=st.need[m], minlength=len(self.seg_names))
@@ -336,22 +338,22 @@ class ExchangeModel(mesa.Model):
                                                 [f.monolithic_content()], [24.0 * self.tick]))
 
     # ---------------------------------------------------------------- 2. routine contacts
-    def _phase_routine_contacts(self, ev) -> None:
+    def _phase_routine_contacts(self) -> None:
         """Statements, app checks and cash machine uses: many cheap, automated contacts."""
         st, sc = self.state, self.params
         rng = self.seeds("contacts")
-        active = self.active
+        active = self._act
         q = self.quality_table
         self.contacts_statement = 0
         self.contacts_self = 0
-        for name, rate, cost in (("statement", self.rate_statement, sc.channels.cost_statement_eur),
-                                 ("self", self.rate_self, sc.channels.cost_self_service_eur)):
-            idx = poisson_events(rng, rate, eligible=active)
+        for name, rate, cost in (("statement", self.seg_rate_statement, sc.channels.cost_statement_eur),
+                                 ("self", self.seg_rate_self, sc.channels.cost_self_service_eur)):
+            idx = poisson_events_by_range(rng, self.seg_bounds, rate, eligible=active)
             if not idx.size:
                 continue
             perceived = np.clip(q[st.firm[idx], st.segment[idx]] + self._quality_noise(rng, idx.size)
                                 + self._campaign_boost(idx), 0, 1)
-            self._experience_contacts(ev, idx, perceived, sc.trust.routine_weight)
+            self._experience_contacts(idx, perceived, sc.trust.routine_weight)
             self._day["cost"] += cost * idx.size
             if name == "statement":
                 self.contacts_statement = idx.size
@@ -375,12 +377,12 @@ class ExchangeModel(mesa.Model):
         return c.enabled and c.start_tick <= self.tick < c.start_tick + c.duration_ticks
 
     # ---------------------------------------------------------------- 3. requests
-    def _phase_requests(self, ev, t: int, now_h: float, mix: np.ndarray) -> None:
+    def _phase_requests(self, t: int, now_h: float, mix: np.ndarray) -> None:
         """New requests are routed by age; queues are served; answers are experienced."""
         st, sc = self.state, self.params
         rng = self.seeds("requests")
         ch = sc.channels
-        idx = poisson_events(rng, self.rate_request, eligible=self.active)
+        idx = poisson_events_by_range(rng, self.seg_bounds, self.seg_rate_request, eligible=self._act)
         k = idx.size
         sent_h = now_h + rng.random(k) * 24.0
         age = np.searchsorted(np.cumsum(mix)[:2], rng.random(k), side="right").astype(np.int8)
@@ -422,7 +424,7 @@ class ExchangeModel(mesa.Model):
         self.ledger.queued = self.router.queued_by_age()
         self._served = served
         self._msgs.extend(served.messages)
-        self._score_answers(ev, served, rng)
+        self._score_answers(served, rng)
 
     def _public_posts(self, posters: np.ndarray, rng) -> None:
         """A public request is seen by the poster's ties: complaints when dissatisfied."""
@@ -431,7 +433,7 @@ class ExchangeModel(mesa.Model):
         self._deliver_peer(posters, valence, public=np.ones(posters.size, bool), rng=rng,
                            kind=MessageKind.PUBLIC_POST)
 
-    def _score_answers(self, ev, served: Served, rng) -> None:
+    def _score_answers(self, served: Served, rng) -> None:
         st, sc = self.state, self.params
         ch = sc.channels
         self.contacts_auto = self.contacts_human = self.contacts_platform = 0
@@ -470,14 +472,13 @@ class ExchangeModel(mesa.Model):
         penalty = xp.lateness_penalty(a["response_h"], expected, st.time_sensitivity[c],
                                       sc.satisfaction.time_scale_h, relief)
         recog = np.where(human, ch.human_recognition, ch.automated_recognition)
-        s = self._experience_contacts(ev, c, perceived, sc.trust.request_weight, penalty, recog)
+        s = self._experience_contacts(c, perceived, sc.trust.request_weight, penalty, recog)
         late_promise = (promised > 0) & (a["response_h"] > promised)
         if late_promise.any():
-            self._add_events(ev, c[late_promise], 0.0, 0.0, 0.0, 0.0,
-                             sc.trust.promise_weight * sc.trust.request_weight, None)
+            self.kernels.add_neg(self.book, c[late_promise], sc.trust.promise_weight * sc.trust.request_weight)
         complaint = s < 0.3
         self._day["complaints"] += int(complaint.sum())
-        self._resolve_complaints(ev, c[complaint], rng)
+        self._resolve_complaints(c[complaint], rng)
         st.help_received[c] = np.minimum(1.0, st.help_received[c] + 0.2)
         st.from_firm[c] += 1
         self._day["firm_msgs"] += c.size
@@ -485,11 +486,10 @@ class ExchangeModel(mesa.Model):
             # Expected response time adapts toward experienced times (demand for immediacy grows
             # when answers come fast).
             er = st.expected_response_h
-            d = np.bincount(c, weights=a["response_h"] - er[c], minlength=self.n)
-            cnt = np.bincount(c, minlength=self.n)
-            hit = cnt > 0
-            er[hit] += (sc.expectations.response_rate * d[hit] / cnt[hit]).astype(np.float32)
-            np.maximum(er, 0.01, out=er)
+            grp = self._scatter
+            hit = grp.group(c)
+            d = grp.total(a["response_h"] - er[c])
+            er[hit] = np.maximum(er[hit] + sc.expectations.response_rate * d / grp.count(), 0.01)
         self._resp_times = a["response_h"]
         # Waiting over all answered requests: automated answers do not wait.
         waits = np.concatenate(served.waits_h) if served.waits_h else np.empty(0)
@@ -506,7 +506,7 @@ class ExchangeModel(mesa.Model):
             self.ledger.add("sent", ExchangeAge.COMPLEX, dst.size)
             self.ledger.add("delivered", ExchangeAge.COMPLEX, dst.size)
 
-    def _resolve_complaints(self, ev, complainers: np.ndarray, rng) -> None:
+    def _resolve_complaints(self, complainers: np.ndarray, rng) -> None:
         """A person follows up a share of complaints: conflict resolution is a rare, intense contact.
 
         Good relationships ease conflict resolution (seed 000); a firm that
@@ -522,14 +522,14 @@ class ExchangeModel(mesa.Model):
             return
         ch = sc.channels
         perceived = np.clip(ch.human_quality + self._quality_noise(rng, done.size), 0, 1)
-        self._experience_contacts(ev, done, perceived, 0.5 * sc.trust.intense_weight,
+        self._experience_contacts(done, perceived, 0.5 * sc.trust.intense_weight,
                                   recog=ch.human_recognition)
         self._day["cost"] += ch.cost_human_eur * 2 * done.size
         self._day["relational_cost"] += ch.cost_human_eur * 2 * done.size
         self._day["resolved"] += done.size
 
     # ---------------------------------------------------------------- 4. advisors
-    def _phase_advisors(self, ev, t: int) -> None:
+    def _phase_advisors(self, t: int) -> None:
         """Advisor meetings: rare intense contacts, limited by advisors' capacity (seed 000)."""
         st, sc = self.state, self.params
         rng = self.seeds("advisors")
@@ -537,7 +537,7 @@ class ExchangeModel(mesa.Model):
         if self._campaign_on() and sc.campaign.extra_advisor_visits_per_year > 0:
             rate = rate + np.where(st.treated, sc.campaign.extra_advisor_visits_per_year / 365.0,
                                    0.0).astype(np.float32)
-        want = poisson_events(rng, rate, eligible=self.active)
+        want = poisson_events(rng, rate, eligible=self._act)
         self.contacts_advisor = 0
         self.unserved_meetings = 0
         if not want.size:
@@ -557,7 +557,7 @@ class ExchangeModel(mesa.Model):
         ch = sc.channels
         perceived = np.clip(0.5 * ch.human_quality + 0.5 * self.quality_table[st.firm[idx], st.segment[idx]]
                             + 0.1 + self._quality_noise(rng, idx.size) + self._campaign_boost(idx), 0, 1)
-        self._experience_contacts(ev, idx, perceived, sc.trust.intense_weight,
+        self._experience_contacts(idx, perceived, sc.trust.intense_weight,
                                   recog=ch.advisor_recognition)
         self._day["cost"] += ch.cost_advisor_eur * idx.size
         self._day["relational_cost"] += ch.cost_advisor_eur * idx.size
@@ -566,58 +566,41 @@ class ExchangeModel(mesa.Model):
 
     # ---------------------------------------------------------------- 5. privacy
     def _phase_privacy(self) -> None:
-        """Data asked beyond need erodes trust daily; rare misuse events hit every customer."""
-        sc, st = self.params, self.state
+        """Data asked beyond need erodes trust daily; rare misuse events hit every customer.
+
+        A customer of firm f receives negative evidence k_f * privacy_sensitivity,
+        k_f = w_over * max(asked - needed, 0) + w_misuse * asked on a misuse day;
+        it joins the day's other evidence in the relationships pass.
+        """
+        sc = self.params
         if not sc.privacy.enabled:
             return
         rng = self.seeds("privacy")
         for f in self.firms:
             over = max(f.params.data_asked - f.params.data_needed, 0.0)
             misuse = rng.random() < f.params.misuse_per_year / 365.0
-            if over == 0 and not misuse:
-                continue
-            m = st.firm == f.index
-            neg = sc.privacy.overask_weight * over * st.privacy_sensitivity
+            k = sc.privacy.overask_weight * over
             if misuse:
                 f.misuse_events += 1
-                neg = neg + sc.privacy.misuse_weight * f.params.data_asked * st.privacy_sensitivity
-            st.evidence_neg += np.where(m, neg, 0).astype(np.float32)
+                k += sc.privacy.misuse_weight * f.params.data_asked
+            self._privacy_k[f.index] = k
 
     # ---------------------------------------------------------------- 6. experience
-    def _phase_experience(self, ev) -> None:
-        """Aggregate today's contacts per consumer; update satisfaction and expectations."""
+    def _phase_experience(self) -> None:
+        """Close the day book: evidence, recognition, satisfaction and expectations from today's contacts.
+
+        Per consumer with contacts today, P and S are the contact-weighted means of
+        perceived quality and satisfaction; satisfaction moves toward S and the
+        three norms toward P (sim/rules/experience.py); a day with at least one
+        contact is one step of adaptation.
+        """
         st, sc = self.state, self.params
-        self._delivered_quality = np.nan
-        if not ev["idx"]:
-            return
-        idx = np.concatenate(ev["idx"])
-        col = {k: np.concatenate(v) for k, v in ev.items() if k != "idx"}
-        # Sums per consumer touched today (bit-identical to bincount over all consumers).
-        grp = self._scatter
-        u = grp.group(idx)
-        w = grp.total(col["weight"])
-        st.evidence_pos[u] += grp.total(col["pos"]).astype(np.float32)
-        st.evidence_neg[u] += grp.total(col["neg"]).astype(np.float32)
-        recog = self._recog_buf
-        recog.fill(0.0)
-        recog[u] = grp.total(col["recog"])
-        self._recog_gain = recog
-        pos_w = w > 0
-        hit = u[pos_w]
-        if not hit.size:
-            return
-        wh = w[pos_w]
-        perceived = grp.total(col["perceived"])[pos_w] / wh
-        sat = grp.total(col["sat"])[pos_w] / wh
-        self._delivered_quality = float(perceived.mean())
-        # A day with at least one contact is one step of adaptation (memory and rates are per contact-day).
-        strength = np.ones(hit.size, np.float32)
-        st.satisfaction[hit] += sc.satisfaction.memory * strength * (sat - st.satisfaction[hit])
-        np.clip(st.satisfaction, 0, 1, out=st.satisfaction)
-        st.last_quality[hit] += 0.3 * (perceived - st.last_quality[hit])
-        pq, aq, dq = st.predicted_quality[hit], st.adequate_quality[hit], st.desired_quality[hit]
-        xp.adapt_expectations(pq, aq, dq, perceived.astype(np.float32), strength, sc.expectations)
-        st.predicted_quality[hit], st.adequate_quality[hit], st.desired_quality[hit] = pq, aq, dq
+        e = sc.expectations
+        total, hits = self.kernels.close_day(
+            self.book, self._gain, st.evidence_pos, st.evidence_neg, st.satisfaction, st.last_quality,
+            st.predicted_quality, st.adequate_quality, st.desired_quality, sc.satisfaction.memory,
+            bool(e.enabled), e.predicted_rate, e.adequate_up_rate, e.adequate_down_rate, e.desired_rate)
+        self._delivered_quality = total / hits if hits else np.nan
 
     # ---------------------------------------------------------------- 7. word of mouth
     def _phase_word_of_mouth(self, mix: np.ndarray) -> None:
@@ -632,15 +615,12 @@ class ExchangeModel(mesa.Model):
             return
         rng = self.seeds("wom")
         w = sc.wom
-        dev = st.satisfaction - 0.5
-        p = (w.base_rate * (1.0 + w.extremity_boost * 4.0 * dev * dev)
-             * np.where(dev < 0, w.negative_multiplier, 1.0)
-             * (1.0 + w.recognition_boost * st.recognition_seeking)
-             * (1.0 + w.reciprocity_boost * st.help_received)
-             * 2.0 * st.share_propensity)
-        p = np.where(self.active, np.minimum(p, 1.0), 0.0)
-        talkers = bernoulli_indices(rng, p)
-        st.help_received *= np.float32(HELP_DECAY)
+        # p = b (1 + e 4 (S - 0.5)^2) [m if S < 0.5] (1 + r_R seeking) (1 + r_H help) 2 propensity, capped at 1
+        u = rng.random(out=self._uniform, dtype=np.float32)
+        k = self.kernels.talk(u, st.satisfaction, st.recognition_seeking, st.help_received, st.share_propensity,
+                              st.firm, w.base_rate, w.extremity_boost, w.negative_multiplier, w.recognition_boost,
+                              w.reciprocity_boost, self._talkers)
+        talkers = self._talkers[:k].astype(np.int64)
         if not talkers.size:
             return
         valence = np.where(st.satisfaction[talkers] >= 0.5, 1.0, -1.0)
@@ -720,33 +700,43 @@ class ExchangeModel(mesa.Model):
             content = st.last_quality[src].astype(np.float64)
             pull = grp.total(content - st.predicted_quality[dst])
             rate = sc.expectations.peer_weight
-            st.predicted_quality[hit] += (rate * pull / cnt).astype(np.float32)
             up = grp.total(np.maximum(content - st.desired_quality[dst], 0))
-            st.desired_quality[hit] += (rate * 0.5 * up / cnt).astype(np.float32)
-            np.clip(st.predicted_quality, 0, 1, out=st.predicted_quality)
-            np.clip(st.desired_quality, 0, 1, out=st.desired_quality)
-        self._day["warned"] += int(np.unique(dst[val < 0]).size)
+            st.predicted_quality[hit] = np.clip(st.predicted_quality[hit] + rate * pull / cnt, 0, 1)
+            st.desired_quality[hit] = np.clip(st.desired_quality[hit] + rate * 0.5 * up / cnt, 0, 1)
         st.from_peers[hit] += cnt.astype(np.float32)
-        st.help_received[hit] += np.minimum(PEER_HELP * cnt, 1.0).astype(np.float32)
-        np.minimum(st.help_received, 1.0, out=st.help_received)
+        st.help_received[hit] = np.minimum(st.help_received[hit] + np.minimum(PEER_HELP * cnt, 1.0), 1.0)
+        self._day["warned"] += grp.group(dst[val < 0]).size
         self._day["peer_msgs"] += dst.size
         self._day["wom_total"] += dst.size
         self._day["wom_pos"] += int((val > 0).sum())
-        for f in self.firms:
-            mine = st.firm[src] == f.index
-            f.reputation_hits += int(((val < 0) & is_pub & mine).sum())
-            f.reputation_praise += int(((val > 0) & is_pub & mine).sum())
-        ages = np.where(is_pub, ExchangeAge.COMPLEX, int(np.argmax(self._mix[:2])))
-        kinds = np.where(is_pub, MessageKind.PUBLIC_POST,
-                         np.where(val > 0, MessageKind.RECOMMENDATION, MessageKind.WARNING))
+        n_pub = int(np.count_nonzero(is_pub))
+        if n_pub:
+            # Public talk about a firm feeds its reputation (counted per public message).
+            fs, vs = st.firm[src[is_pub]], val[is_pub]
+            nf = len(self.firms)
+            tally = np.bincount((fs[fs >= 0] * 2 + (vs[fs >= 0] > 0)), minlength=2 * nf).reshape(nf, 2)
+            for f in self.firms:
+                f.reputation_hits += int(tally[f.index, 0])
+                f.reputation_praise += int(tally[f.index, 1])
+        private_age = int(np.argmax(self._mix[:2]))
+        n_priv = dst.size - n_pub
         if kind is not None:
-            kinds[:] = kind
-        np.add.at(self.message_counts, (kinds, ages), 1)
-        for a in range(3):
-            n_a = int((ages == a).sum())
+            self.message_counts[kind, ExchangeAge.COMPLEX] += n_pub
+            self.message_counts[kind, private_age] += n_priv
+        else:
+            n_rec = int(np.count_nonzero((val > 0) & ~is_pub))
+            self.message_counts[MessageKind.PUBLIC_POST, ExchangeAge.COMPLEX] += n_pub
+            self.message_counts[MessageKind.RECOMMENDATION, private_age] += n_rec
+            self.message_counts[MessageKind.WARNING, private_age] += n_priv - n_rec
+        for a, n_a in ((ExchangeAge.COMPLEX, n_pub), (private_age, n_priv)):
             self.ledger.add("sent", a, n_a)
             self.ledger.add("delivered", a, n_a)
         if self.record_messages:
+            ages = np.where(is_pub, ExchangeAge.COMPLEX, private_age)
+            kinds = np.where(is_pub, MessageKind.PUBLIC_POST,
+                             np.where(val > 0, MessageKind.RECOMMENDATION, MessageKind.WARNING))
+            if kind is not None:
+                kinds[:] = kind
             self._msgs.append(MessageBatch.make(
                 src, dst, kinds, np.where(is_pub, Channel.SOCIAL, Channel.PEER), ages, val,
                 24.0 * self.tick))
@@ -755,26 +745,20 @@ class ExchangeModel(mesa.Model):
     def _phase_relationships(self) -> None:
         """Evidence is forgotten, recognition decays and accumulates, trust and attachment follow.
 
-        T = (r + 1) / (r + s + 2)                           (Josang & Ismail 2002)
-        R <- (1 - delta) R + gain, capped at 1
+        R <- min((1 - delta) R + 0.2 gain, 1)
         r += w_R * gain * recognition_seeking                (recognition as evidence, seed 001)
+        s += k_f * privacy_sensitivity                       (today's privacy evidence, phase 5)
+        r, s <- lambda r, lambda s                           (forgetting)
+        T = (r + 1) / (r + s + 2)                           (Josang & Ismail 2002)
         attachment += a * (T * (0.5 + 0.5 R) - attachment)   (Morgan & Hunt 1994)
+        help <- HELP_DECAY * help                            (felt help fades)
         """
-        st, sc = self.state, self.params
-        tp = sc.trust
-        gain = getattr(self, "_recog_gain", None)
-        st.recognition *= np.float32(1.0 - tp.recognition_decay)
-        if gain is not None:
-            g = gain.astype(np.float32)
-            st.recognition += 0.2 * g
-            np.minimum(st.recognition, 1.0, out=st.recognition)
-            st.evidence_pos += tp.recognition_weight * g * st.recognition_seeking
-            self._recog_gain = None
-        st.evidence_pos *= np.float32(tp.forgetting)
-        st.evidence_neg *= np.float32(tp.forgetting)
-        np.divide(st.evidence_pos + 1, st.evidence_pos + st.evidence_neg + 2, out=st.trust)
-        st.attachment += np.float32(tp.attachment_rate) * (st.trust * (0.5 + 0.5 * st.recognition)
-                                                           - st.attachment)
+        st, tp = self.state, self.params.trust
+        self.kernels.relationships(
+            self._gain, st.recognition, st.evidence_pos, st.evidence_neg, st.trust, st.attachment,
+            st.help_received, st.firm, st.recognition_seeking, st.privacy_sensitivity, self._privacy_k,
+            tp.recognition_decay, tp.recognition_weight, tp.forgetting, tp.attachment_rate, HELP_DECAY)
+        self._privacy_k[:] = 0.0
 
     # ---------------------------------------------------------------- 9. churn
     def _phase_churn(self) -> None:
@@ -791,16 +775,20 @@ class ExchangeModel(mesa.Model):
             return
         rng = self.seeds("churn")
         c = sc.churn
-        loyalty = 0.5 * (st.satisfaction + st.trust)
-        h = (c.max_rate_per_year / 365.0 / (1.0 + np.exp(c.steepness * (loyalty - c.threshold)))
-             * (1.0 - c.attachment_lock * st.attachment))
-        h = np.where(self.active, h, 0.0)
-        leavers = bernoulli_indices(rng, h)
+        # h is at most max_rate / 365: computed for the candidates drawn at that bound alone.
+        bound = c.max_rate_per_year / 365.0
+        cand = bernoulli_candidates(rng, self.n, bound)
+        cand = cand[self._act[cand]]
+        loyalty = 0.5 * (st.satisfaction[cand].astype(np.float64) + st.trust[cand])
+        h = (bound / (1.0 + np.exp(c.steepness * (loyalty - c.threshold)))
+             * (1.0 - c.attachment_lock * st.attachment[cand]))
+        leavers = thinned(rng, cand, h, bound)
         self.churned = int(leavers.size)
         if not leavers.size:
             return
         if len(self.firms) == 1:
             st.firm[leavers] = -1
+            self._act[leavers] = False
             return
         rep = np.array([f.reputation for f in self.firms]) + 1e-3
         old = st.firm[leavers].astype(np.int64)
@@ -827,10 +815,13 @@ class ExchangeModel(mesa.Model):
         if w.adoption_p <= 0 and w.adoption_q <= 0:
             return
         st = self.state
-        frac = self._adopted_ties() / np.maximum(self.degree, 1)
-        p = np.where(st.adopted, 0.0, np.minimum(w.adoption_p + w.adoption_q * frac, 1.0))
-        new = self.seeds("adoption").random(self.n) < p
-        st.adopted |= new
+        ties = self._adopted_ties()
+        rng = self.seeds("adoption")
+        bound = min(w.adoption_p + w.adoption_q, 1.0)
+        cand = bernoulli_candidates(rng, self.n, bound)
+        cand = cand[~st.adopted[cand]]
+        p = np.minimum(w.adoption_p + w.adoption_q * ties[cand] / np.maximum(self.degree[cand], 1), 1.0)
+        st.adopted[thinned(rng, cand, p, bound)] = True
 
     def _adopted_ties(self) -> np.ndarray:
         """Adopted ties of every consumer, kept up to date from the consumers whose state changed.
@@ -868,8 +859,10 @@ class ExchangeModel(mesa.Model):
 
     def _record(self) -> None:
         st = self.state
-        act = self.active
-        n_act = int(act.sum())
+        act = self._act
+        n_act = int(np.count_nonzero(act))
+        # Means over active consumers: whole-array sums minus the few who left (no masked copies).
+        gone = np.flatnonzero(~act) if n_act < self.n else None
         d = self._day
         for f in self.firms:
             f.update_reputation()
@@ -877,15 +870,25 @@ class ExchangeModel(mesa.Model):
         fm = sum(x for x, _ in self._window)
         pm = sum(y for _, y in self._window)
 
+        def total(a):
+            t = float(a.sum())
+            return t if gone is None else t - float(a[gone].sum(dtype=np.float64))
+
         def mean(a):
-            return float(a[act].mean()) if n_act else float("nan")
+            return total(a) / n_act if n_act else float("nan")
+
+        def sd(a):
+            if not n_act:
+                return float("nan")
+            dev = a - np.float32(mean(a))
+            return float(np.sqrt(max(total(dev * dev) / n_act, 0.0)))
 
         contacts = (self.contacts_statement + self.contacts_self + self.contacts_auto
                     + self.contacts_human + self.contacts_advisor + self.contacts_social)
         row = {
             "customers": n_act,
             "trust": mean(st.trust),
-            "trust_sd": float(st.trust[act].std()) if n_act else float("nan"),
+            "trust_sd": sd(st.trust),
             "attachment": mean(st.attachment),
             "recognition": mean(st.recognition),
             "satisfaction": mean(st.satisfaction),
@@ -926,11 +929,12 @@ class ExchangeModel(mesa.Model):
             "revenue_eur": d["revenue"],
             "relational_cost_eur": d["relational_cost"],
             "reputation": float(np.mean([f.reputation for f in self.firms])),
-            "adoption": float(st.adopted.mean()),
+            "adoption": np.count_nonzero(st.adopted) / self.n,
         }
         if self.params.campaign.enabled:
-            tr = act & st.treated
-            co = act & ~st.treated
-            row["trust_treated"] = float(st.trust[tr].mean()) if tr.any() else float("nan")
-            row["trust_control"] = float(st.trust[co].mean()) if co.any() else float("nan")
+            tr = self._treated_idx[act[self._treated_idx]]
+            t_tr = float(st.trust[tr].sum(dtype=np.float64))
+            n_co = n_act - tr.size
+            row["trust_treated"] = t_tr / tr.size if tr.size else float("nan")
+            row["trust_control"] = (total(st.trust) - t_tr) / n_co if n_co else float("nan")
         self.recorder.record(row)

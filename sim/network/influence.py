@@ -34,22 +34,15 @@ class InfluenceTracker:
         self._pending_w: list[np.ndarray] = []
         self._pending = 0
         self.truncated = False
-        self._grp = None
 
     def add(self, src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> None:
         """Record influence ``weight`` (signed trust change) from ``src`` to ``dst``."""
         if not src.size:
             return
         a = np.abs(weight)
-        # Per-consumer sums over the touched consumers only (same values as a bincount over all).
-        if self._grp is None:
-            from sim.rules.scatter import Scatter
-
-            self._grp = Scatter(self.n)
-        u = self._grp.group(src)
-        self.exerted[u] += self._grp.total(a)
-        u = self._grp.group(dst)
-        self.received[u] += self._grp.total(a)
+        # Exact per-consumer totals: scattered adds cost the messages, not the consumers.
+        np.add.at(self.exerted, src, a)
+        np.add.at(self.received, dst, a)
         self._pending_k.append(src.astype(np.int64) * self.n + dst)
         self._pending_w.append(weight.astype(np.float64))
         self._pending += src.size

@@ -13,11 +13,11 @@ import numpy as np
 from tests.emergent.helpers import SEEDS, run, small
 
 
-def _world(age: str, failure: bool):
-    return small(ticks=150, exchange__restricted=1.0 if age == "restricted" else 0.0,
+def _world(age: str, failure: bool, ticks: int = 150, share: float = 0.05):
+    return small(ticks=ticks, exchange__restricted=1.0 if age == "restricted" else 0.0,
                  exchange__complex=1.0 if age == "complex" else 0.0,
                  failure__enabled=failure, failure__start_tick=100, failure__duration_ticks=14,
-                 failure__affected_share=0.05)
+                 failure__affected_share=share)
 
 
 def test_complex_age_gives_the_firm_a_lower_control_share():
@@ -32,8 +32,9 @@ def test_a_service_failure_spreads_further_in_the_complex_age():
     untouched_trust_loss = {"restricted": [], "complex": []}
     for seed in SEEDS:
         for age in extra_warned:
-            base, m0 = run(_world(age, False), seed)
-            hit, m1 = run(_world(age, True), seed)
+            # Measured when the failure ends (day 114), 10% of customers hit.
+            base, m0 = run(_world(age, False, ticks=115, share=0.1), seed)
+            hit, m1 = run(_world(age, True, ticks=115, share=0.1), seed)
             extra_warned[age].append(float((hit["warned"] - base["warned"]).iloc[99:].sum()))
             untouched = ~m1.failure_hit
             untouched_trust_loss[age].append(

@@ -1,0 +1,322 @@
+"""The per-consumer passes of a day, each written twice: vectorized numpy and a compiled loop.
+
+Large populations spend most of a day in a few passes over the consumers: scoring
+the day's contacts, closing the day's experience, updating relationships and
+anchoring expectations. numpy performs each of these as a chain of whole-array
+operations (one temporary and one trip through memory per operation, scattered
+reads and writes per event); the loops below do one trip per pass. They are
+compiled with numba, on first use only (cached on disk afterwards), and only for
+runs large enough to need them (:func:`use_compiled`): a small run never imports
+numba.
+
+Both versions compute the same thing with the same floating-point operations in
+the same order: state is read as float32, widened to float64, combined, and
+rounded once to float32 when stored; sums over events are accumulated event by
+event in float64 (``np.add.at``, or the loop), and sums over consumers are formed
+sequentially (``np.cumsum``), so the numpy and compiled paths give bit-identical
+results on the same seed (tests/test_kernels.py).
+
+The day book
+    Contacts of the day are scored as they happen and summed per consumer in a
+    ``(N, 8)`` float64 array, one cache line per consumer: total weight,
+    weighted perceived quality, weighted satisfaction, positive and negative
+    evidence, recognition gained, number of events (column 7 is padding).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+__all__ = ["BOOK_COLUMNS", "Kernels", "use_compiled", "COMPILE_FROM"]
+
+#: Book columns.
+W, WP, WS, POS, NEG, RECOG, COUNT = range(7)
+BOOK_COLUMNS = 8
+
+#: Populations from which the compiled loops pay for their one-off compilation (measured:
+#: at 200k consumers a day's numpy passes already cost more than loading the cached kernels).
+COMPILE_FROM = 200_000
+
+
+def use_compiled(n: int, choice: str | None = None) -> bool:
+    """Whether a run of ``n`` consumers uses the compiled loops.
+
+    ``choice`` (or the ``EXLAB_KERNELS`` environment variable when None) is
+    ``"auto"`` (compiled from :data:`COMPILE_FROM` consumers), ``"numpy"`` or
+    ``"compiled"``.
+    """
+    choice = choice or os.environ.get("EXLAB_KERNELS", "auto")
+    if choice not in ("auto", "numpy", "compiled"):
+        raise ValueError(f"kernels: expected 'auto', 'numpy' or 'compiled', got {choice!r}")
+    if choice == "auto":
+        return n >= COMPILE_FROM
+    return choice == "compiled"
+
+
+# ====================================================================== loops (compiled by numba)
+def _score_loop(book, idx, perceived, weight, penalty, recog, predicted, adequate, firm, segment, promise,
+                pw, gw, lw, aw, negw, promw, out):
+    npen = penalty.shape[0]
+    nrec = recog.shape[0]
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        p = perceived[j]
+        d = p - np.float64(predicted[i])
+        s = (0.5 + pw * (p - 0.5) + gw * max(d, 0.0) - lw * max(-d, 0.0)
+             - aw * max(np.float64(adequate[i]) - p, 0.0))
+        s = min(max(s, 0.0), 1.0) - penalty[j if npen > 1 else 0]
+        s = min(max(s, 0.0), 1.0)
+        pos = weight * 2.0 * max(s - 0.5, 0.0)
+        neg = weight * negw * 2.0 * max(0.5 - s, 0.0)
+        pr = promise[firm[i], segment[i]]
+        if pr > 0:
+            gap = pr - p
+            neg = neg + promw * weight * max(gap, 0.0)
+            if gap <= 0:
+                pos = pos + 0.5 * promw * weight * 0.1
+        book[i, 0] += weight
+        book[i, 1] += p * weight
+        book[i, 2] += s * weight
+        book[i, 3] += pos
+        book[i, 4] += neg
+        book[i, 5] += recog[j if nrec > 1 else 0]
+        book[i, 6] += 1.0
+        out[j] = s
+
+
+def _add_neg_loop(book, idx, value):
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        book[i, 4] += value
+        book[i, 6] += 1.0
+
+
+def _close_day_loop(book, gain, ev_pos, ev_neg, satisfaction, last_quality, predicted, adequate, desired,
+                    memory, adapt, r_pred, r_up, r_down, r_des):
+    total = 0.0
+    hits = 0
+    for i in range(book.shape[0]):
+        if book[i, 6] == 0.0:
+            continue
+        ev_pos[i] = np.float32(np.float64(ev_pos[i]) + book[i, 3])
+        ev_neg[i] = np.float32(np.float64(ev_neg[i]) + book[i, 4])
+        gain[i] = book[i, 5]
+        w = book[i, 0]
+        if w > 0:
+            p = book[i, 1] / w
+            s = book[i, 2] / w
+            total += p
+            hits += 1
+            sat = np.float64(satisfaction[i])
+            sat = sat + memory * (s - sat)
+            satisfaction[i] = np.float32(min(max(sat, 0.0), 1.0))
+            lq = np.float64(last_quality[i])
+            last_quality[i] = np.float32(lq + 0.3 * (p - lq))
+            if adapt:
+                e = np.float64(predicted[i])
+                a = np.float64(adequate[i])
+                dd = np.float64(desired[i])
+                e = e + r_pred * (p - e)
+                a = a + (r_up if p > a else r_down) * (p - a)
+                dd = dd + r_des * max(p - dd, 0.0)
+                predicted[i] = np.float32(e)
+                adequate[i] = np.float32(min(a, dd))
+                desired[i] = np.float32(dd)
+        for c in range(7):
+            book[i, c] = 0.0
+    return total, hits
+
+
+def _relationships_loop(gain, recognition, ev_pos, ev_neg, trust, attachment, help_received, firm, seeking,
+                        privacy_sens, privacy_k, decay, recog_w, forgetting, attach_rate, help_decay):
+    for i in range(gain.shape[0]):
+        g = np.float64(np.float32(gain[i]))
+        gain[i] = 0.0
+        r = np.float64(recognition[i]) * (1.0 - decay) + 0.2 * g
+        r32 = np.float32(min(r, 1.0))
+        pos = np.float64(ev_pos[i]) + recog_w * g * np.float64(seeking[i])
+        neg = np.float64(ev_neg[i])
+        f = firm[i]
+        if f >= 0:
+            neg = neg + privacy_k[f] * np.float64(privacy_sens[i])
+        p32 = np.float32(pos * forgetting)
+        n32 = np.float32(neg * forgetting)
+        t32 = np.float32((np.float64(p32) + 1.0) / (np.float64(p32) + np.float64(n32) + 2.0))
+        att = np.float64(attachment[i])
+        att = att + attach_rate * (np.float64(t32) * (0.5 + 0.5 * np.float64(r32)) - att)
+        recognition[i] = r32
+        ev_pos[i] = p32
+        ev_neg[i] = n32
+        trust[i] = t32
+        attachment[i] = np.float32(att)
+        help_received[i] = np.float32(np.float64(help_received[i]) * help_decay)
+
+
+def _anchor_loop(firm, segment, expected_h, predicted, announced, promise, promise_h, w_announce, w_promise):
+    for i in range(firm.shape[0]):
+        f = firm[i]
+        if f < 0:
+            continue
+        er = np.float64(expected_h[i])
+        a = announced[f]
+        if a > 0:
+            er = er + w_announce * (a - er)
+        pr = promise[f, segment[i]]
+        if pr > 0:
+            pq = np.float64(predicted[i])
+            predicted[i] = np.float32(pq + w_promise * (pr - pq))
+        r = promise_h[f]
+        if r > 0:
+            er = er + 0.5 * w_announce * (r - er)
+        expected_h[i] = np.float32(er)
+
+
+def _talk_loop(u, satisfaction, seeking, help_received, share, firm, base, extremity, negative, recog_boost,
+               recip_boost, out):
+    k = 0
+    for i in range(u.shape[0]):
+        if firm[i] < 0:
+            continue
+        dev = np.float64(satisfaction[i]) - 0.5
+        p = (base * (1.0 + extremity * 4.0 * dev * dev) * (negative if dev < 0 else 1.0)
+             * (1.0 + recog_boost * np.float64(seeking[i])) * (1.0 + recip_boost * np.float64(help_received[i]))
+             * 2.0 * np.float64(share[i]))
+        if u[i] < min(p, 1.0):
+            out[k] = i
+            k += 1
+    return k
+
+
+# ====================================================================== numpy twins
+def _f64(a):
+    return a.astype(np.float64)
+
+
+def _score_np(book, idx, perceived, weight, penalty, recog, predicted, adequate, firm, segment, promise,
+              pw, gw, lw, aw, negw, promw, out):
+    p = perceived
+    d = p - _f64(predicted[idx])
+    s = (0.5 + pw * (p - 0.5) + gw * np.maximum(d, 0.0) - lw * np.maximum(-d, 0.0)
+         - aw * np.maximum(_f64(adequate[idx]) - p, 0.0))
+    s = np.minimum(np.maximum(s, 0.0), 1.0) - (penalty if penalty.shape[0] > 1 else penalty[0])
+    s = np.minimum(np.maximum(s, 0.0), 1.0)
+    pos = weight * 2.0 * np.maximum(s - 0.5, 0.0)
+    neg = weight * negw * 2.0 * np.maximum(0.5 - s, 0.0)
+    pr = promise[firm[idx], segment[idx]]
+    has = pr > 0
+    if has.any():
+        gap = pr - p
+        neg = np.where(has, neg + promw * weight * np.maximum(gap, 0.0), neg)
+        pos = np.where(has & (gap <= 0), pos + 0.5 * promw * weight * 0.1, pos)
+    for c, v in ((W, weight), (WP, p * weight), (WS, s * weight), (POS, pos), (NEG, neg),
+                 (RECOG, recog if recog.shape[0] > 1 else recog[0]), (COUNT, 1.0)):
+        np.add.at(book[:, c], idx, v)
+    out[:] = s
+
+
+def _add_neg_np(book, idx, value):
+    np.add.at(book[:, NEG], idx, value)
+    np.add.at(book[:, COUNT], idx, 1.0)
+
+
+def _close_day_np(book, gain, ev_pos, ev_neg, satisfaction, last_quality, predicted, adequate, desired,
+                  memory, adapt, r_pred, r_up, r_down, r_des):
+    u = np.flatnonzero(book[:, COUNT] != 0.0)
+    if not u.size:
+        return 0.0, 0
+    b = book[u]
+    ev_pos[u] = _f64(ev_pos[u]) + b[:, POS]
+    ev_neg[u] = _f64(ev_neg[u]) + b[:, NEG]
+    gain[u] = b[:, RECOG]
+    book[u] = 0.0
+    hit = b[:, W] > 0
+    h = u[hit]
+    if not h.size:
+        return 0.0, 0
+    w = b[hit, W]
+    p = b[hit, WP] / w
+    s = b[hit, WS] / w
+    sat = _f64(satisfaction[h])
+    satisfaction[h] = np.minimum(np.maximum(sat + memory * (s - sat), 0.0), 1.0)
+    lq = _f64(last_quality[h])
+    last_quality[h] = lq + 0.3 * (p - lq)
+    if adapt:
+        e, a, dd = _f64(predicted[h]), _f64(adequate[h]), _f64(desired[h])
+        e = e + r_pred * (p - e)
+        a = a + np.where(p > a, r_up, r_down) * (p - a)
+        dd = dd + r_des * np.maximum(p - dd, 0.0)
+        predicted[h] = e
+        adequate[h] = np.minimum(a, dd)
+        desired[h] = dd
+    return float(np.cumsum(p)[-1]), int(h.size)
+
+
+def _relationships_np(gain, recognition, ev_pos, ev_neg, trust, attachment, help_received, firm, seeking,
+                      privacy_sens, privacy_k, decay, recog_w, forgetting, attach_rate, help_decay):
+    g = _f64(gain.astype(np.float32))
+    gain.fill(0.0)
+    r = _f64(recognition) * (1.0 - decay) + 0.2 * g
+    recognition[:] = np.minimum(r, 1.0)
+    pos = _f64(ev_pos) + recog_w * g * _f64(seeking)
+    neg = _f64(ev_neg)
+    active = firm >= 0
+    if active.any():
+        neg = np.where(active, neg + privacy_k[np.maximum(firm, 0)] * _f64(privacy_sens), neg)
+    ev_pos[:] = pos * forgetting
+    ev_neg[:] = neg * forgetting
+    p, n = _f64(ev_pos), _f64(ev_neg)
+    trust[:] = (p + 1.0) / (p + n + 2.0)
+    att = _f64(attachment)
+    attachment[:] = att + attach_rate * (_f64(trust) * (0.5 + 0.5 * _f64(recognition)) - att)
+    help_received[:] = _f64(help_received) * help_decay
+
+
+def _anchor_np(firm, segment, expected_h, predicted, announced, promise, promise_h, w_announce, w_promise):
+    act = firm >= 0
+    f = np.maximum(firm, 0)
+    er = _f64(expected_h)
+    a = announced[f]
+    er = np.where(act & (a > 0), er + w_announce * (a - er), er)
+    pr = promise[f, segment]
+    m = act & (pr > 0)
+    if m.any():
+        pq = _f64(predicted[m])
+        predicted[m] = pq + w_promise * (pr[m] - pq)
+    r = promise_h[f]
+    er = np.where(act & (r > 0), er + 0.5 * w_announce * (r - er), er)
+    expected_h[act] = er[act]
+
+
+def _talk_np(u, satisfaction, seeking, help_received, share, firm, base, extremity, negative, recog_boost,
+             recip_boost, out):
+    dev = _f64(satisfaction) - 0.5
+    p = (base * (1.0 + extremity * 4.0 * dev * dev) * np.where(dev < 0, negative, 1.0)
+         * (1.0 + recog_boost * _f64(seeking)) * (1.0 + recip_boost * _f64(help_received))
+         * 2.0 * _f64(share))
+    idx = np.flatnonzero((firm >= 0) & (u < np.minimum(p, 1.0)))
+    out[:idx.size] = idx
+    return idx.size
+
+
+# ====================================================================== dispatch
+_LOOPS = ("score", "add_neg", "close_day", "relationships", "anchor", "talk")
+_COMPILED: dict[str, object] = {}
+
+
+def _compiled(name: str):
+    if name not in _COMPILED:
+        import numba
+
+        _COMPILED[name] = numba.njit(cache=True, nogil=True)(globals()[f"_{name}_loop"])
+    return _COMPILED[name]
+
+
+class Kernels:
+    """The day's per-consumer passes, compiled or numpy, with the same signatures and results."""
+
+    def __init__(self, compiled: bool):
+        self.compiled = bool(compiled)
+        for name in _LOOPS:
+            setattr(self, name, _compiled(name) if self.compiled else globals()[f"_{name}_np"])
