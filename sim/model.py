@@ -105,8 +105,10 @@ class ExchangeModel(mesa.Model):
         self._scatter = Scatter(n)            # reused per-consumer sums of peer messages
         self.kernels = Kernels(use_compiled(n, kernels))
         self.book = np.zeros((n, BOOK_COLUMNS))  # the day's contacts summed per consumer (sim/rules/kernels.py)
+        self._touched = np.zeros(n, np.uint8)  # rows of the book written today
         self._gain = np.zeros(n)              # recognition gained today
         self._privacy_k = np.zeros(len(sc.firms))  # today's privacy evidence per unit of sensitivity, per firm
+        self._posts = (np.empty(0, np.int64), np.empty(0))  # today's public requests, read with today's talk
         self.recorder = OutcomeRecorder(sc.run.ticks)
         self.last_messages = MessageBatch.concat([])
         self.message_counts = np.zeros((len(MessageKind), 3), np.int64)
@@ -201,7 +203,7 @@ class ExchangeModel(mesa.Model):
         if not idx.size:
             return s
         p = sc.satisfaction
-        self.kernels.score(self.book, idx, np.asarray(perceived, np.float64), float(weight),
+        self.kernels.score(self.book, self._touched, idx, np.asarray(perceived, np.float64), float(weight),
                            np.atleast_1d(np.asarray(penalty, np.float64)),
                            np.atleast_1d(np.asarray(recog, np.float64)),
                            st.predicted_quality, st.adequate_quality, st.firm, st.segment, self.promise_table,
@@ -344,6 +346,10 @@ class ExchangeModel(mesa.Model):
         rng = self.seeds("contacts")
         active = self._act
         q = self.quality_table
+        c, fp = sc.campaign, sc.failure
+        boost = c.quality_boost if c.enabled and self._campaign_on() else 0.0
+        drop = fp.quality_drop if fp.enabled and fp.start_tick <= self.tick < fp.start_tick + fp.duration_ticks \
+            else 0.0
         self.contacts_statement = 0
         self.contacts_self = 0
         for name, rate, cost in (("statement", self.seg_rate_statement, sc.channels.cost_statement_eur),
@@ -351,8 +357,11 @@ class ExchangeModel(mesa.Model):
             idx = poisson_events_by_range(rng, self.seg_bounds, rate, eligible=active)
             if not idx.size:
                 continue
-            perceived = np.clip(q[st.firm[idx], st.segment[idx]] + self._quality_noise(rng, idx.size)
-                                + self._campaign_boost(idx), 0, 1)
+            # Perceived quality: the firm's for the segment, noise, campaign boost, service failure.
+            noise = rng.standard_normal(idx.size, dtype=np.float32)
+            perceived = np.empty(idx.size)
+            self.kernels.routine(idx, q, st.firm, st.segment, noise, sc.channels.quality_noise,
+                                 st.treated, boost, self.failure_hit, drop, perceived)
             self._experience_contacts(idx, perceived, sc.trust.routine_weight)
             self._day["cost"] += cost * idx.size
             if name == "statement":
@@ -427,11 +436,10 @@ class ExchangeModel(mesa.Model):
         self._score_answers(served, rng)
 
     def _public_posts(self, posters: np.ndarray, rng) -> None:
-        """A public request is seen by the poster's ties: complaints when dissatisfied."""
+        """A public request is seen by the poster's ties (a complaint when dissatisfied), with today's talk."""
         st = self.state
         valence = np.where(st.satisfaction[posters] >= 0.5, 1.0, -1.0)
-        self._deliver_peer(posters, valence, public=np.ones(posters.size, bool), rng=rng,
-                           kind=MessageKind.PUBLIC_POST)
+        self._posts = (posters, valence)
 
     def _score_answers(self, served: Served, rng) -> None:
         st, sc = self.state, self.params
@@ -475,7 +483,8 @@ class ExchangeModel(mesa.Model):
         s = self._experience_contacts(c, perceived, sc.trust.request_weight, penalty, recog)
         late_promise = (promised > 0) & (a["response_h"] > promised)
         if late_promise.any():
-            self.kernels.add_neg(self.book, c[late_promise], sc.trust.promise_weight * sc.trust.request_weight)
+            self.kernels.add_neg(self.book, self._touched, c[late_promise],
+                                 sc.trust.promise_weight * sc.trust.request_weight)
         complaint = s < 0.3
         self._day["complaints"] += int(complaint.sum())
         self._resolve_complaints(c[complaint], rng)
@@ -597,7 +606,7 @@ class ExchangeModel(mesa.Model):
         st, sc = self.state, self.params
         e = sc.expectations
         total, hits = self.kernels.close_day(
-            self.book, self._gain, st.evidence_pos, st.evidence_neg, st.satisfaction, st.last_quality,
+            self.book, self._touched, self._gain, st.evidence_pos, st.evidence_neg, st.satisfaction, st.last_quality,
             st.predicted_quality, st.adequate_quality, st.desired_quality, sc.satisfaction.memory,
             bool(e.enabled), e.predicted_rate, e.adequate_up_rate, e.adequate_down_rate, e.desired_rate)
         self._delivered_quality = total / hits if hits else np.nan
@@ -611,9 +620,13 @@ class ExchangeModel(mesa.Model):
         amplify them.
         """
         st, sc = self.state, self.params
-        if not sc.wom.enabled:
-            return
         rng = self.seeds("wom")
+        posters, post_valence = self._posts
+        self._posts = (np.empty(0, np.int64), np.empty(0))
+        if not sc.wom.enabled:
+            if posters.size:
+                self._deliver_peer(posters, post_valence, np.ones(posters.size, bool), rng)
+            return
         w = sc.wom
         # p = b (1 + e 4 (S - 0.5)^2) [m if S < 0.5] (1 + r_R seeking) (1 + r_H help) 2 propensity, capped at 1
         u = rng.random(out=self._uniform, dtype=np.float32)
@@ -621,13 +634,16 @@ class ExchangeModel(mesa.Model):
                               st.firm, w.base_rate, w.extremity_boost, w.negative_multiplier, w.recognition_boost,
                               w.reciprocity_boost, self._talkers)
         talkers = self._talkers[:k].astype(np.int64)
-        if not talkers.size:
-            return
         valence = np.where(st.satisfaction[talkers] >= 0.5, 1.0, -1.0)
         public = rng.random(talkers.size) < mix[ExchangeAge.COMPLEX]
-        self._deliver_peer(talkers, valence, public, rng, kind=None)
+        if posters.size:  # public requests of the day (phase 3) are read with today's talk
+            talkers = np.concatenate([posters, talkers])
+            valence = np.concatenate([post_valence, valence])
+            public = np.concatenate([np.ones(posters.size, bool), public])
+        if talkers.size:
+            self._deliver_peer(talkers, valence, public, rng)
 
-    def _deliver_peer(self, senders, valence, public, rng, kind) -> None:
+    def _deliver_peer(self, senders, valence, public, rng) -> None:
         """Deliver peer messages: private ones to one random tie, public ones to a share of all ties."""
         st, sc = self.state, self.params
         g = self.graph
@@ -679,33 +695,20 @@ class ExchangeModel(mesa.Model):
                     24.0 * self.tick))
         if not src.size:
             return
-        # Effect on receivers: evidence about their own firm, expectations from peers' reports.
-        same = (st.firm[dst] == st.firm[src]) & (st.firm[dst] >= 0)
-        wgt = np.where(is_pub, sc.trust.public_weight, sc.trust.wom_weight)
-        r, s_ = st.evidence_pos[dst].astype(np.float64), st.evidence_neg[dst].astype(np.float64)
-        tot2 = (r + s_ + 2.0) ** 2
-        # Talk is already asymmetric in volume (negative_multiplier), so a warning weighs what a
-        # recommendation weighs here (no second asymmetry).
-        d_trust = np.where(val > 0, (s_ + 1) / tot2 * wgt, -(r + 1) / tot2 * wgt)
-        pos = np.where(same & (val > 0), wgt, 0.0)
-        neg = np.where(same & (val < 0), wgt, 0.0)
-        # Sums per receiver (bit-identical to bincount over all consumers, without its n-sized arrays).
-        grp = self._scatter
-        hit = grp.group(dst)
-        st.evidence_pos[hit] += grp.total(pos).astype(np.float32)
-        st.evidence_neg[hit] += grp.total(neg).astype(np.float32)
+        # Effect on receivers, from the state before today's talk: evidence about their own firm
+        # (a peer's report about another firm is heard but is no evidence), expectations pulled toward
+        # what peers experienced, felt help, and the influence edge weighted by the trust change
+        # dT = (s+1)/(r+s+2)^2 w for a recommendation, -(r+1)/(r+s+2)^2 w for a warning. Talk is already
+        # asymmetric in volume (negative_multiplier), so a warning weighs what a recommendation weighs.
+        e = sc.expectations
+        d_trust = np.empty(src.size)
+        same = np.empty(src.size, bool)
+        self._day["warned"] += self.kernels.peer(
+            src, dst, val, is_pub, st.firm, st.evidence_pos, st.evidence_neg, st.last_quality,
+            st.predicted_quality, st.desired_quality, st.from_peers, st.help_received, self.book, self._touched,
+            self._talkers, sc.trust.public_weight, sc.trust.wom_weight,
+            e.peer_weight if e.enabled else 0.0, PEER_HELP, d_trust, same)
         self.influence.add(src[same], dst[same], d_trust[same])
-        cnt = grp.count()
-        if sc.expectations.enabled and sc.expectations.peer_weight > 0:
-            content = st.last_quality[src].astype(np.float64)
-            pull = grp.total(content - st.predicted_quality[dst])
-            rate = sc.expectations.peer_weight
-            up = grp.total(np.maximum(content - st.desired_quality[dst], 0))
-            st.predicted_quality[hit] = np.clip(st.predicted_quality[hit] + rate * pull / cnt, 0, 1)
-            st.desired_quality[hit] = np.clip(st.desired_quality[hit] + rate * 0.5 * up / cnt, 0, 1)
-        st.from_peers[hit] += cnt.astype(np.float32)
-        st.help_received[hit] = np.minimum(st.help_received[hit] + np.minimum(PEER_HELP * cnt, 1.0), 1.0)
-        self._day["warned"] += grp.group(dst[val < 0]).size
         self._day["peer_msgs"] += dst.size
         self._day["wom_total"] += dst.size
         self._day["wom_pos"] += int((val > 0).sum())
@@ -720,14 +723,10 @@ class ExchangeModel(mesa.Model):
                 f.reputation_praise += int(tally[f.index, 1])
         private_age = int(np.argmax(self._mix[:2]))
         n_priv = dst.size - n_pub
-        if kind is not None:
-            self.message_counts[kind, ExchangeAge.COMPLEX] += n_pub
-            self.message_counts[kind, private_age] += n_priv
-        else:
-            n_rec = int(np.count_nonzero((val > 0) & ~is_pub))
-            self.message_counts[MessageKind.PUBLIC_POST, ExchangeAge.COMPLEX] += n_pub
-            self.message_counts[MessageKind.RECOMMENDATION, private_age] += n_rec
-            self.message_counts[MessageKind.WARNING, private_age] += n_priv - n_rec
+        n_rec = int(np.count_nonzero((val > 0) & ~is_pub))
+        self.message_counts[MessageKind.PUBLIC_POST, ExchangeAge.COMPLEX] += n_pub
+        self.message_counts[MessageKind.RECOMMENDATION, private_age] += n_rec
+        self.message_counts[MessageKind.WARNING, private_age] += n_priv - n_rec
         for a, n_a in ((ExchangeAge.COMPLEX, n_pub), (private_age, n_priv)):
             self.ledger.add("sent", a, n_a)
             self.ledger.add("delivered", a, n_a)
@@ -735,8 +734,6 @@ class ExchangeModel(mesa.Model):
             ages = np.where(is_pub, ExchangeAge.COMPLEX, private_age)
             kinds = np.where(is_pub, MessageKind.PUBLIC_POST,
                              np.where(val > 0, MessageKind.RECOMMENDATION, MessageKind.WARNING))
-            if kind is not None:
-                kinds[:] = kind
             self._msgs.append(MessageBatch.make(
                 src, dst, kinds, np.where(is_pub, Channel.SOCIAL, Channel.PEER), ages, val,
                 24.0 * self.tick))

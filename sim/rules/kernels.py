@@ -20,7 +20,9 @@ The day book
     Contacts of the day are scored as they happen and summed per consumer in a
     ``(N, 8)`` float64 array, one cache line per consumer: total weight,
     weighted perceived quality, weighted satisfaction, positive and negative
-    evidence, recognition gained, number of events (column 7 is padding).
+    evidence, recognition gained, number of events (column 7 is padding). A
+    one-byte flag per consumer marks the rows written today, so closing the day
+    reads those rows alone.
 """
 
 from __future__ import annotations
@@ -56,13 +58,14 @@ def use_compiled(n: int, choice: str | None = None) -> bool:
 
 
 # ====================================================================== loops (compiled by numba)
-def _score_loop(book, idx, perceived, weight, penalty, recog, predicted, adequate, firm, segment, promise,
+def _score_loop(book, touched, idx, perceived, weight, penalty, recog, predicted, adequate, firm, segment, promise,
                 pw, gw, lw, aw, negw, promw, out):
     npen = penalty.shape[0]
     nrec = recog.shape[0]
     for j in range(idx.shape[0]):
         i = idx[j]
         p = perceived[j]
+        touched[i] = 1
         d = p - np.float64(predicted[i])
         s = (0.5 + pw * (p - 0.5) + gw * max(d, 0.0) - lw * max(-d, 0.0)
              - aw * max(np.float64(adequate[i]) - p, 0.0))
@@ -86,20 +89,33 @@ def _score_loop(book, idx, perceived, weight, penalty, recog, predicted, adequat
         out[j] = s
 
 
-def _add_neg_loop(book, idx, value):
+def _routine_loop(idx, quality, firm, segment, noise, noise_sd, treated, boost, failed, drop, out):
     for j in range(idx.shape[0]):
         i = idx[j]
+        p = quality[firm[i], segment[i]] + noise_sd * np.float64(noise[j])
+        if treated[i]:
+            p = p + boost
+        if failed[i]:
+            p = p - drop
+        out[j] = min(max(p, 0.0), 1.0)
+
+
+def _add_neg_loop(book, touched, idx, value):
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        touched[i] = 1
         book[i, 4] += value
         book[i, 6] += 1.0
 
 
-def _close_day_loop(book, gain, ev_pos, ev_neg, satisfaction, last_quality, predicted, adequate, desired,
+def _close_day_loop(book, touched, gain, ev_pos, ev_neg, satisfaction, last_quality, predicted, adequate, desired,
                     memory, adapt, r_pred, r_up, r_down, r_des):
     total = 0.0
     hits = 0
     for i in range(book.shape[0]):
-        if book[i, 6] == 0.0:
+        if touched[i] == 0:
             continue
+        touched[i] = 0
         ev_pos[i] = np.float32(np.float64(ev_pos[i]) + book[i, 3])
         ev_neg[i] = np.float32(np.float64(ev_neg[i]) + book[i, 4])
         gain[i] = book[i, 5]
@@ -189,13 +205,67 @@ def _talk_loop(u, satisfaction, seeking, help_received, share, firm, base, extre
     return k
 
 
+def _peer_loop(src, dst, val, public, firm, ev_pos, ev_neg, last_quality, predicted, desired, from_peers,
+               help_received, book, touched, hits, public_w, wom_w, rate, peer_help, d_trust, same):
+    nh = 0
+    for m in range(src.shape[0]):
+        i = dst[m]
+        j = src[m]
+        fi = firm[i]
+        sm = fi >= 0 and fi == firm[j]
+        w = public_w if public[m] else wom_w
+        r = np.float64(ev_pos[i])
+        s = np.float64(ev_neg[i])
+        t = r + s + 2.0
+        tot2 = t * t
+        if val[m] > 0:
+            d_trust[m] = (s + 1.0) / tot2 * w
+            book[i, 0] += w if sm else 0.0
+            book[i, 1] += 0.0
+        else:
+            d_trust[m] = -(r + 1.0) / tot2 * w
+            book[i, 0] += 0.0
+            book[i, 1] += w if sm else 0.0
+            book[i, 5] += 1.0
+        same[m] = sm
+        book[i, 2] += 1.0
+        if rate > 0:
+            content = np.float64(last_quality[j])
+            book[i, 3] += content - np.float64(predicted[i])
+            book[i, 4] += max(content - np.float64(desired[i]), 0.0)
+        if touched[i] == 0:
+            touched[i] = 1
+            hits[nh] = i
+            nh += 1
+    warned = 0
+    for k in range(nh):
+        i = hits[k]
+        ev_pos[i] = ev_pos[i] + np.float32(book[i, 0])
+        ev_neg[i] = ev_neg[i] + np.float32(book[i, 1])
+        cnt = book[i, 2]
+        if rate > 0:
+            pq = np.float64(predicted[i]) + rate * book[i, 3] / cnt
+            predicted[i] = np.float32(min(max(pq, 0.0), 1.0))
+            dq = np.float64(desired[i]) + rate * 0.5 * book[i, 4] / cnt
+            desired[i] = np.float32(min(max(dq, 0.0), 1.0))
+        from_peers[i] = from_peers[i] + np.float32(cnt)
+        help_received[i] = np.float32(min(np.float64(help_received[i]) + min(peer_help * cnt, 1.0), 1.0))
+        if book[i, 5] > 0:
+            warned += 1
+        for c in range(7):
+            book[i, c] = 0.0
+        touched[i] = 0
+    return warned
+
+
 # ====================================================================== numpy twins
 def _f64(a):
     return a.astype(np.float64)
 
 
-def _score_np(book, idx, perceived, weight, penalty, recog, predicted, adequate, firm, segment, promise,
+def _score_np(book, touched, idx, perceived, weight, penalty, recog, predicted, adequate, firm, segment, promise,
               pw, gw, lw, aw, negw, promw, out):
+    touched[idx] = 1
     p = perceived
     d = p - _f64(predicted[idx])
     s = (0.5 + pw * (p - 0.5) + gw * np.maximum(d, 0.0) - lw * np.maximum(-d, 0.0)
@@ -216,14 +286,23 @@ def _score_np(book, idx, perceived, weight, penalty, recog, predicted, adequate,
     out[:] = s
 
 
-def _add_neg_np(book, idx, value):
+def _routine_np(idx, quality, firm, segment, noise, noise_sd, treated, boost, failed, drop, out):
+    p = quality[firm[idx], segment[idx]] + noise_sd * _f64(noise)
+    p = np.where(treated[idx], p + boost, p)
+    p = np.where(failed[idx], p - drop, p)
+    out[:] = np.minimum(np.maximum(p, 0.0), 1.0)
+
+
+def _add_neg_np(book, touched, idx, value):
+    touched[idx] = 1
     np.add.at(book[:, NEG], idx, value)
     np.add.at(book[:, COUNT], idx, 1.0)
 
 
-def _close_day_np(book, gain, ev_pos, ev_neg, satisfaction, last_quality, predicted, adequate, desired,
+def _close_day_np(book, touched, gain, ev_pos, ev_neg, satisfaction, last_quality, predicted, adequate, desired,
                   memory, adapt, r_pred, r_up, r_down, r_des):
-    u = np.flatnonzero(book[:, COUNT] != 0.0)
+    u = np.flatnonzero(touched)
+    touched[u] = 0
     if not u.size:
         return 0.0, 0
     b = book[u]
@@ -300,8 +379,42 @@ def _talk_np(u, satisfaction, seeking, help_received, share, firm, base, extremi
     return idx.size
 
 
+def _peer_np(src, dst, val, public, firm, ev_pos, ev_neg, last_quality, predicted, desired, from_peers,
+             help_received, book, touched, hits, public_w, wom_w, rate, peer_help, d_trust, same):
+    fd = firm[dst]
+    same[:] = (fd >= 0) & (fd == firm[src])
+    w = np.where(public, public_w, wom_w)
+    r, s = _f64(ev_pos[dst]), _f64(ev_neg[dst])
+    t = r + s + 2.0
+    tot2 = t * t
+    pos_msg = val > 0
+    d_trust[:] = np.where(pos_msg, (s + 1.0) / tot2 * w, -(r + 1.0) / tot2 * w)
+    np.add.at(book[:, 0], dst, np.where(pos_msg & same, w, 0.0))
+    np.add.at(book[:, 1], dst, np.where(~pos_msg & same, w, 0.0))
+    np.add.at(book[:, 5], dst, np.where(pos_msg, 0.0, 1.0))
+    np.add.at(book[:, 2], dst, 1.0)
+    if rate > 0:
+        content = _f64(last_quality[src])
+        np.add.at(book[:, 3], dst, content - _f64(predicted[dst]))
+        np.add.at(book[:, 4], dst, np.maximum(content - _f64(desired[dst]), 0.0))
+    touched[dst] = 1
+    u = np.flatnonzero(touched)
+    touched[u] = 0
+    b = book[u]
+    book[u] = 0.0
+    ev_pos[u] = ev_pos[u] + b[:, 0].astype(np.float32)
+    ev_neg[u] = ev_neg[u] + b[:, 1].astype(np.float32)
+    cnt = b[:, 2]
+    if rate > 0:
+        predicted[u] = np.minimum(np.maximum(_f64(predicted[u]) + rate * b[:, 3] / cnt, 0.0), 1.0)
+        desired[u] = np.minimum(np.maximum(_f64(desired[u]) + rate * 0.5 * b[:, 4] / cnt, 0.0), 1.0)
+    from_peers[u] = from_peers[u] + cnt.astype(np.float32)
+    help_received[u] = np.minimum(_f64(help_received[u]) + np.minimum(peer_help * cnt, 1.0), 1.0)
+    return int(np.count_nonzero(b[:, 5] > 0))
+
+
 # ====================================================================== dispatch
-_LOOPS = ("score", "add_neg", "close_day", "relationships", "anchor", "talk")
+_LOOPS = ("score", "routine", "add_neg", "close_day", "relationships", "anchor", "talk", "peer")
 _COMPILED: dict[str, object] = {}
 
 
