@@ -34,7 +34,7 @@ from sim.metrics import OutcomeRecorder
 from sim.network import InfluenceTracker, build_social_graph
 from sim.routing import Router, Served
 from sim.rules import experience as xp
-from sim.rules.kernels import BOOK_COLUMNS, Kernels, use_compiled
+from sim.rules.kernels import BOOK_COLUMNS, SUMMED, Kernels, use_compiled
 from sim.rules.sampling import bernoulli_candidates, poisson_events, poisson_events_by_range, thinned
 from sim.rules.scatter import Scatter
 from sim.scenario.loader import with_overrides
@@ -104,9 +104,10 @@ class ExchangeModel(mesa.Model):
         self.influence = InfluenceTracker(n, sc.influence.max_edges)
         self._scatter = Scatter(n)            # reused per-consumer sums of peer messages
         self.kernels = Kernels(use_compiled(n, kernels))
-        self.book = np.zeros((n, BOOK_COLUMNS))  # the day's contacts summed per consumer (sim/rules/kernels.py)
+        self.book = np.zeros((n, BOOK_COLUMNS), np.float32)  # the day's contacts per consumer (sim/rules/kernels.py)
         self._touched = np.zeros(n, np.uint8)  # rows of the book written today
-        self._gain = np.zeros(n)              # recognition gained today
+        self._gain = np.zeros(n, np.float32)  # recognition gained today
+        self._sums = np.zeros(len(SUMMED))     # today's sums over active consumers (relationships pass)
         self._privacy_k = np.zeros(len(sc.firms))  # today's privacy evidence per unit of sensitivity, per firm
         self._posts = (np.empty(0, np.int64), np.empty(0))  # today's public requests, read with today's talk
         self.recorder = OutcomeRecorder(sc.run.ticks)
@@ -120,7 +121,6 @@ class ExchangeModel(mesa.Model):
         self._init_channels()
         self._init_campaign()
         self._e0 = float(self.state.predicted_quality.mean())
-        self._uniform = np.empty(self.n, np.float32)   # a uniform draw per consumer (talk), reused
         self._talkers = np.empty(self.n, np.int32)
         self._window = deque(maxlen=30)
 
@@ -629,8 +629,8 @@ class ExchangeModel(mesa.Model):
             return
         w = sc.wom
         # p = b (1 + e 4 (S - 0.5)^2) [m if S < 0.5] (1 + r_R seeking) (1 + r_H help) 2 propensity, capped at 1
-        u = rng.random(out=self._uniform, dtype=np.float32)
-        k = self.kernels.talk(u, st.satisfaction, st.recognition_seeking, st.help_received, st.share_propensity,
+        key = np.uint64(rng.integers(0, 2**63))
+        k = self.kernels.talk(key, st.satisfaction, st.recognition_seeking, st.help_received, st.share_propensity,
                               st.firm, w.base_rate, w.extremity_boost, w.negative_multiplier, w.recognition_boost,
                               w.reciprocity_boost, self._talkers)
         talkers = self._talkers[:k].astype(np.int64)
@@ -754,7 +754,9 @@ class ExchangeModel(mesa.Model):
         self.kernels.relationships(
             self._gain, st.recognition, st.evidence_pos, st.evidence_neg, st.trust, st.attachment,
             st.help_received, st.firm, st.recognition_seeking, st.privacy_sensitivity, self._privacy_k,
-            tp.recognition_decay, tp.recognition_weight, tp.forgetting, tp.attachment_rate, HELP_DECAY)
+            tp.recognition_decay, tp.recognition_weight, tp.forgetting, tp.attachment_rate, HELP_DECAY,
+            st.satisfaction, st.predicted_quality, st.adequate_quality, st.desired_quality, st.expected_response_h,
+            self._sums)
         self._privacy_k[:] = 0.0
 
     # ---------------------------------------------------------------- 9. churn
@@ -783,6 +785,7 @@ class ExchangeModel(mesa.Model):
         self.churned = int(leavers.size)
         if not leavers.size:
             return
+        self._sums -= self._summed(leavers)  # the day's sums leave with them (switchers come back below)
         if len(self.firms) == 1:
             st.firm[leavers] = -1
             self._act[leavers] = False
@@ -804,6 +807,14 @@ class ExchangeModel(mesa.Model):
         st.attachment[leavers] = 0.0
         st.recognition[leavers] = 0.0
         st.satisfaction[leavers] = 0.5
+        self._sums += self._summed(leavers)
+
+    def _summed(self, idx: np.ndarray) -> np.ndarray:
+        """Contribution of consumers ``idx`` to the day's sums (see ``SUMMED``)."""
+        st = self.state
+        t = st.trust[idx].astype(np.float64)
+        cols = [t, t * t] + [getattr(st, k)[idx].astype(np.float64) for k in SUMMED[2:]]
+        return np.array([c.sum() for c in cols])
 
     # ---------------------------------------------------------------- 10. adoption
     def _phase_adoption(self) -> None:
@@ -858,43 +869,34 @@ class ExchangeModel(mesa.Model):
         st = self.state
         act = self._act
         n_act = int(np.count_nonzero(act))
-        # Means over active consumers: whole-array sums minus the few who left (no masked copies).
-        gone = np.flatnonzero(~act) if n_act < self.n else None
         d = self._day
         for f in self.firms:
             f.update_reputation()
         self._window.append((d["firm_msgs"], d["peer_msgs"]))
         fm = sum(x for x, _ in self._window)
         pm = sum(y for _, y in self._window)
+        # Means over active consumers from the sums the relationships pass formed (corrected for churn).
+        sums = dict(zip(SUMMED, self._sums.tolist(), strict=True))
 
-        def total(a):
-            t = float(a.sum())
-            return t if gone is None else t - float(a[gone].sum(dtype=np.float64))
-
-        def mean(a):
-            return total(a) / n_act if n_act else float("nan")
-
-        def sd(a):
-            if not n_act:
-                return float("nan")
-            dev = a - np.float32(mean(a))
-            return float(np.sqrt(max(total(dev * dev) / n_act, 0.0)))
+        def mean(name):
+            return sums[name] / n_act if n_act else float("nan")
 
         contacts = (self.contacts_statement + self.contacts_self + self.contacts_auto
                     + self.contacts_human + self.contacts_advisor + self.contacts_social)
         row = {
             "customers": n_act,
-            "trust": mean(st.trust),
-            "trust_sd": sd(st.trust),
-            "attachment": mean(st.attachment),
-            "recognition": mean(st.recognition),
-            "satisfaction": mean(st.satisfaction),
+            "trust": mean("trust"),
+            "trust_sd": (float(np.sqrt(max(mean("trust_sq") - mean("trust") ** 2, 0.0)))
+                         if n_act else float("nan")),
+            "attachment": mean("attachment"),
+            "recognition": mean("recognition"),
+            "satisfaction": mean("satisfaction"),
             "delivered_quality": self._delivered_quality,
-            "expectation_quality": mean(st.predicted_quality),
-            "expectation_adequate": mean(st.adequate_quality),
-            "expectation_desired": mean(st.desired_quality),
-            "expectation_inflation": mean(st.predicted_quality) - self._e0,
-            "expected_response_h": mean(st.expected_response_h),
+            "expectation_quality": mean("predicted_quality"),
+            "expectation_adequate": mean("adequate_quality"),
+            "expectation_desired": mean("desired_quality"),
+            "expectation_inflation": mean("predicted_quality") - self._e0,
+            "expected_response_h": mean("expected_response_h"),
             "response_time_h": float(self._resp_times.mean()) if self._resp_times.size else float("nan"),
             "waiting_h": float(self._waits.mean()) if self._waits.size else float("nan"),
             "wom_volume": d["wom_total"],
@@ -933,5 +935,5 @@ class ExchangeModel(mesa.Model):
             t_tr = float(st.trust[tr].sum(dtype=np.float64))
             n_co = n_act - tr.size
             row["trust_treated"] = t_tr / tr.size if tr.size else float("nan")
-            row["trust_control"] = (total(st.trust) - t_tr) / n_co if n_co else float("nan")
+            row["trust_control"] = (sums["trust"] - t_tr) / n_co if n_co else float("nan")
         self.recorder.record(row)

@@ -12,13 +12,26 @@ numba.
 Both versions compute the same thing with the same floating-point operations in
 the same order: state is read as float32, widened to float64, combined, and
 rounded once to float32 when stored; sums over events are accumulated event by
-event in float64 (``np.add.at``, or the loop), and sums over consumers are formed
-sequentially (``np.cumsum``), so the numpy and compiled paths give bit-identical
-results on the same seed (tests/test_kernels.py).
+event (``np.add.at``, or the loop), each addition formed in float64 and stored
+in the float32 day book; sums over consumers are formed sequentially in float64
+(``np.cumsum``), so the numpy and compiled paths give bit-identical results on
+the same seed (tests/test_kernels.py). float32 sums of a consumer's few events
+of a day keep 7 significant digits.
+
+A draw for every consumer
+    Whether each consumer talks today needs one uniform draw per consumer. It
+    comes from a counter-based generator (splitmix64 of a daily key from the
+    ``wom`` stream and the consumer's index, Steele et al. 2014), computed where
+    it is used, so no array of N draws is written and read back.
+
+Sums over consumers
+    The relationships pass also sums, over active consumers, what the day's
+    outcome row reports as means (:data:`SUMMED`), so recording reads no
+    consumer array again.
 
 The day book
     Contacts of the day are scored as they happen and summed per consumer in a
-    ``(N, 8)`` float64 array, one cache line per consumer: total weight,
+    ``(N, 8)`` float32 array, two consumers per cache line: total weight,
     weighted perceived quality, weighted satisfaction, positive and negative
     evidence, recognition gained, number of events (column 7 is padding). A
     one-byte flag per consumer marks the rows written today, so closing the day
@@ -31,7 +44,14 @@ import os
 
 import numpy as np
 
-__all__ = ["BOOK_COLUMNS", "Kernels", "use_compiled", "COMPILE_FROM"]
+__all__ = ["BOOK_COLUMNS", "COMPILE_FROM", "Kernels", "SUMMED", "sequential_sum", "use_compiled"]
+
+#: Quantities summed over active consumers by the relationships pass, in this order.
+SUMMED = ("trust", "trust_sq", "attachment", "recognition", "satisfaction", "predicted_quality",
+          "adequate_quality", "desired_quality", "expected_response_h")
+
+#: 2**-53: a 53-bit integer times UNIT is a uniform double on [0, 1).
+UNIT = 1.0 / 9007199254740992.0
 
 #: Book columns.
 W, WP, WS, POS, NEG, RECOG, COUNT = range(7)
@@ -116,13 +136,13 @@ def _close_day_loop(book, touched, gain, ev_pos, ev_neg, satisfaction, last_qual
         if touched[i] == 0:
             continue
         touched[i] = 0
-        ev_pos[i] = np.float32(np.float64(ev_pos[i]) + book[i, 3])
-        ev_neg[i] = np.float32(np.float64(ev_neg[i]) + book[i, 4])
+        ev_pos[i] = np.float32(np.float64(ev_pos[i]) + np.float64(book[i, 3]))
+        ev_neg[i] = np.float32(np.float64(ev_neg[i]) + np.float64(book[i, 4]))
         gain[i] = book[i, 5]
-        w = book[i, 0]
+        w = np.float64(book[i, 0])
         if w > 0:
-            p = book[i, 1] / w
-            s = book[i, 2] / w
+            p = np.float64(book[i, 1]) / w
+            s = np.float64(book[i, 2]) / w
             total += p
             hits += 1
             sat = np.float64(satisfaction[i])
@@ -146,7 +166,10 @@ def _close_day_loop(book, touched, gain, ev_pos, ev_neg, satisfaction, last_qual
 
 
 def _relationships_loop(gain, recognition, ev_pos, ev_neg, trust, attachment, help_received, firm, seeking,
-                        privacy_sens, privacy_k, decay, recog_w, forgetting, attach_rate, help_decay):
+                        privacy_sens, privacy_k, decay, recog_w, forgetting, attach_rate, help_decay,
+                        satisfaction, predicted, adequate, desired, expected_h, sums):
+    for c in range(sums.shape[0]):
+        sums[c] = 0.0
     for i in range(gain.shape[0]):
         g = np.float64(np.float32(gain[i]))
         gain[i] = 0.0
@@ -168,6 +191,17 @@ def _relationships_loop(gain, recognition, ev_pos, ev_neg, trust, attachment, he
         trust[i] = t32
         attachment[i] = np.float32(att)
         help_received[i] = np.float32(np.float64(help_received[i]) * help_decay)
+        if f >= 0:
+            t = np.float64(t32)
+            sums[0] += t
+            sums[1] += t * t
+            sums[2] += np.float64(attachment[i])
+            sums[3] += np.float64(r32)
+            sums[4] += np.float64(satisfaction[i])
+            sums[5] += np.float64(predicted[i])
+            sums[6] += np.float64(adequate[i])
+            sums[7] += np.float64(desired[i])
+            sums[8] += np.float64(expected_h[i])
 
 
 def _anchor_loop(firm, segment, expected_h, predicted, announced, promise, promise_h, w_announce, w_promise):
@@ -189,17 +223,22 @@ def _anchor_loop(firm, segment, expected_h, predicted, announced, promise, promi
         expected_h[i] = np.float32(er)
 
 
-def _talk_loop(u, satisfaction, seeking, help_received, share, firm, base, extremity, negative, recog_boost,
+def _talk_loop(key, satisfaction, seeking, help_received, share, firm, base, extremity, negative, recog_boost,
                recip_boost, out):
     k = 0
-    for i in range(u.shape[0]):
+    for i in range(firm.shape[0]):
         if firm[i] < 0:
             continue
+        z = key + np.uint64(i + 1) * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+        u = np.float64(z >> np.uint64(11)) * UNIT
         dev = np.float64(satisfaction[i]) - 0.5
         p = (base * (1.0 + extremity * 4.0 * dev * dev) * (negative if dev < 0 else 1.0)
              * (1.0 + recog_boost * np.float64(seeking[i])) * (1.0 + recip_boost * np.float64(help_received[i]))
              * 2.0 * np.float64(share[i]))
-        if u[i] < min(p, 1.0):
+        if u < min(p, 1.0):
             out[k] = i
             k += 1
     return k
@@ -242,11 +281,11 @@ def _peer_loop(src, dst, val, public, firm, ev_pos, ev_neg, last_quality, predic
         i = hits[k]
         ev_pos[i] = ev_pos[i] + np.float32(book[i, 0])
         ev_neg[i] = ev_neg[i] + np.float32(book[i, 1])
-        cnt = book[i, 2]
+        cnt = np.float64(book[i, 2])
         if rate > 0:
-            pq = np.float64(predicted[i]) + rate * book[i, 3] / cnt
+            pq = np.float64(predicted[i]) + rate * np.float64(book[i, 3]) / cnt
             predicted[i] = np.float32(min(max(pq, 0.0), 1.0))
-            dq = np.float64(desired[i]) + rate * 0.5 * book[i, 4] / cnt
+            dq = np.float64(desired[i]) + rate * 0.5 * np.float64(book[i, 4]) / cnt
             desired[i] = np.float32(min(max(dq, 0.0), 1.0))
         from_peers[i] = from_peers[i] + np.float32(cnt)
         help_received[i] = np.float32(min(np.float64(help_received[i]) + min(peer_help * cnt, 1.0), 1.0))
@@ -261,6 +300,11 @@ def _peer_loop(src, dst, val, public, firm, ev_pos, ev_neg, last_quality, predic
 # ====================================================================== numpy twins
 def _f64(a):
     return a.astype(np.float64)
+
+
+def _add_at(column, idx, values):
+    """Event by event, each sum formed in float64 and stored in the book's dtype (as the loops do)."""
+    np.add.at(column, idx, np.asarray(values, np.float64))
 
 
 def _score_np(book, touched, idx, perceived, weight, penalty, recog, predicted, adequate, firm, segment, promise,
@@ -282,7 +326,7 @@ def _score_np(book, touched, idx, perceived, weight, penalty, recog, predicted, 
         pos = np.where(has & (gap <= 0), pos + 0.5 * promw * weight * 0.1, pos)
     for c, v in ((W, weight), (WP, p * weight), (WS, s * weight), (POS, pos), (NEG, neg),
                  (RECOG, recog if recog.shape[0] > 1 else recog[0]), (COUNT, 1.0)):
-        np.add.at(book[:, c], idx, v)
+        _add_at(book[:, c], idx, v)
     out[:] = s
 
 
@@ -295,8 +339,8 @@ def _routine_np(idx, quality, firm, segment, noise, noise_sd, treated, boost, fa
 
 def _add_neg_np(book, touched, idx, value):
     touched[idx] = 1
-    np.add.at(book[:, NEG], idx, value)
-    np.add.at(book[:, COUNT], idx, 1.0)
+    _add_at(book[:, NEG], idx, value)
+    _add_at(book[:, COUNT], idx, 1.0)
 
 
 def _close_day_np(book, touched, gain, ev_pos, ev_neg, satisfaction, last_quality, predicted, adequate, desired,
@@ -305,10 +349,10 @@ def _close_day_np(book, touched, gain, ev_pos, ev_neg, satisfaction, last_qualit
     touched[u] = 0
     if not u.size:
         return 0.0, 0
-    b = book[u]
+    b = _f64(book[u])
     ev_pos[u] = _f64(ev_pos[u]) + b[:, POS]
     ev_neg[u] = _f64(ev_neg[u]) + b[:, NEG]
-    gain[u] = b[:, RECOG]
+    gain[u] = book[u, RECOG]
     book[u] = 0.0
     hit = b[:, W] > 0
     h = u[hit]
@@ -329,11 +373,12 @@ def _close_day_np(book, touched, gain, ev_pos, ev_neg, satisfaction, last_qualit
         predicted[h] = e
         adequate[h] = np.minimum(a, dd)
         desired[h] = dd
-    return float(np.cumsum(p)[-1]), int(h.size)
+    return sequential_sum(p), int(h.size)
 
 
 def _relationships_np(gain, recognition, ev_pos, ev_neg, trust, attachment, help_received, firm, seeking,
-                      privacy_sens, privacy_k, decay, recog_w, forgetting, attach_rate, help_decay):
+                      privacy_sens, privacy_k, decay, recog_w, forgetting, attach_rate, help_decay,
+                      satisfaction, predicted, adequate, desired, expected_h, sums):
     g = _f64(gain.astype(np.float32))
     gain.fill(0.0)
     r = _f64(recognition) * (1.0 - decay) + 0.2 * g
@@ -350,6 +395,15 @@ def _relationships_np(gain, recognition, ev_pos, ev_neg, trust, attachment, help
     att = _f64(attachment)
     attachment[:] = att + attach_rate * (_f64(trust) * (0.5 + 0.5 * _f64(recognition)) - att)
     help_received[:] = _f64(help_received) * help_decay
+    t = _f64(trust[active])
+    for c, x in enumerate((t, t * t, attachment, recognition, satisfaction, predicted, adequate, desired,
+                           expected_h)):
+        sums[c] = sequential_sum(x if c < 2 else _f64(x[active]))
+
+
+def sequential_sum(x: np.ndarray) -> float:
+    """Sum in float64, element after element (the order a loop adds them in)."""
+    return float(np.cumsum(x)[-1]) if x.size else 0.0
 
 
 def _anchor_np(firm, segment, expected_h, predicted, announced, promise, promise_h, w_announce, w_promise):
@@ -368,8 +422,19 @@ def _anchor_np(firm, segment, expected_h, predicted, announced, promise, promise
     expected_h[act] = er[act]
 
 
-def _talk_np(u, satisfaction, seeking, help_received, share, firm, base, extremity, negative, recog_boost,
+def uniforms(key: np.uint64, n: int) -> np.ndarray:
+    """The uniform draws on [0, 1) of consumers 0..n-1 for ``key`` (splitmix64 of the key and the index)."""
+    i = np.arange(1, n + 1, dtype=np.uint64)
+    z = np.uint64(key) + i * np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    return (z >> np.uint64(11)).astype(np.float64) * UNIT
+
+
+def _talk_np(key, satisfaction, seeking, help_received, share, firm, base, extremity, negative, recog_boost,
              recip_boost, out):
+    u = uniforms(key, firm.shape[0])
     dev = _f64(satisfaction) - 0.5
     p = (base * (1.0 + extremity * 4.0 * dev * dev) * np.where(dev < 0, negative, 1.0)
          * (1.0 + recog_boost * _f64(seeking)) * (1.0 + recip_boost * _f64(help_received))
@@ -389,21 +454,22 @@ def _peer_np(src, dst, val, public, firm, ev_pos, ev_neg, last_quality, predicte
     tot2 = t * t
     pos_msg = val > 0
     d_trust[:] = np.where(pos_msg, (s + 1.0) / tot2 * w, -(r + 1.0) / tot2 * w)
-    np.add.at(book[:, 0], dst, np.where(pos_msg & same, w, 0.0))
-    np.add.at(book[:, 1], dst, np.where(~pos_msg & same, w, 0.0))
-    np.add.at(book[:, 5], dst, np.where(pos_msg, 0.0, 1.0))
-    np.add.at(book[:, 2], dst, 1.0)
+    _add_at(book[:, 0], dst, np.where(pos_msg & same, w, 0.0))
+    _add_at(book[:, 1], dst, np.where(~pos_msg & same, w, 0.0))
+    _add_at(book[:, 5], dst, np.where(pos_msg, 0.0, 1.0))
+    _add_at(book[:, 2], dst, 1.0)
     if rate > 0:
         content = _f64(last_quality[src])
-        np.add.at(book[:, 3], dst, content - _f64(predicted[dst]))
-        np.add.at(book[:, 4], dst, np.maximum(content - _f64(desired[dst]), 0.0))
+        _add_at(book[:, 3], dst, content - _f64(predicted[dst]))
+        _add_at(book[:, 4], dst, np.maximum(content - _f64(desired[dst]), 0.0))
     touched[dst] = 1
     u = np.flatnonzero(touched)
     touched[u] = 0
-    b = book[u]
+    b32 = book[u]
+    b = _f64(b32)
     book[u] = 0.0
-    ev_pos[u] = ev_pos[u] + b[:, 0].astype(np.float32)
-    ev_neg[u] = ev_neg[u] + b[:, 1].astype(np.float32)
+    ev_pos[u] = ev_pos[u] + b32[:, 0]
+    ev_neg[u] = ev_neg[u] + b32[:, 1]
     cnt = b[:, 2]
     if rate > 0:
         predicted[u] = np.minimum(np.maximum(_f64(predicted[u]) + rate * b[:, 3] / cnt, 0.0), 1.0)
