@@ -307,33 +307,29 @@ class ExchangeModel(mesa.Model):
         """
         st, sc = self.state, self.params
         rng = self.seeds("broadcast")
-        members = np.flatnonzero(st.firm == f.index)
-        if not members.size:
-            return
+        keys = rng.integers(0, 2**63, size=3).astype(np.uint64)  # leak, other line, purchase
         if f.params.message_fit == "per_segment":
-            content = f.content[st.segment[members]]
-            if sc.exchange.leakage > 0 and len(self.seg_names) > 1:
-                leak = rng.random(members.size) < sc.exchange.leakage * mix[ExchangeAge.GENERALIZED]
-                other = rng.integers(0, len(self.seg_names), members.size)
-                content = np.where(leak, f.content[other], content)
+            content = np.asarray(f.content, np.float64)
+            leak_p = sc.exchange.leakage * mix[ExchangeAge.GENERALIZED] if len(self.seg_names) > 1 else 0.0
         else:
-            content = np.full(members.size, f.monolithic_content())
-        fit = np.clip(1.0 - 2.0 * np.abs(content - st.need[members]), 0.0, 1.0)
-        buy = rng.random(members.size) < fit * st.trust[members] * 0.2
-        self._day["purchases"] += int(buy.sum())
-        self._day["revenue"] += 30.0 * f.params.margin_per_customer_day_eur * int(buy.sum())
-        self._day["fit"] = float(fit.mean())
-        self._day["cost"] += sc.channels.cost_statement_eur * 0.2 * members.size
-        w = sc.trust.routine_weight
-        pos, neg = xp.evidence_from_satisfaction(fit, w, sc.trust.negative_weight)
-        np.add.at(st.evidence_pos, members, pos.astype(np.float32))
-        np.add.at(st.evidence_neg, members, neg.astype(np.float32))
-        st.from_firm[members] += 1
-        self._day["firm_msgs"] += members.size
+            content = np.full(len(self.seg_names), f.monolithic_content())
+            leak_p = 0.0
+        # Per member: fit = clip(1 - 2 |content - need|, 0, 1); a purchase with probability 0.2 fit trust;
+        # the fit is evidence about the firm, graded as a routine contact.
+        members, fit_sum, buys = self.kernels.broadcast(
+            st.firm, st.segment, st.need, st.trust, st.evidence_pos, st.evidence_neg, st.from_firm, f.index,
+            content, float(leak_p), keys, sc.trust.routine_weight, sc.trust.negative_weight)
+        if not members:
+            return
+        self._day["purchases"] += buys
+        self._day["revenue"] += 30.0 * f.params.margin_per_customer_day_eur * buys
+        self._day["fit"] = fit_sum / members
+        self._day["cost"] += sc.channels.cost_statement_eur * 0.2 * members
+        self._day["firm_msgs"] += members
         age = int(np.argmax(mix))
-        self.ledger.add("sent", age, members.size)
-        self.ledger.add("delivered", age, members.size)
-        self.message_counts[MessageKind.OFFER, age] += members.size
+        self.ledger.add("sent", age, members)
+        self.ledger.add("delivered", age, members)
+        self.message_counts[MessageKind.OFFER, age] += members
         if self.record_messages:
             self._msgs.append(MessageBatch.make([self.addr.firm(f.index)], [BROADCAST],
                                                 MessageKind.OFFER, Channel.MAIL, age,

@@ -223,17 +223,21 @@ def _anchor_loop(firm, segment, expected_h, predicted, announced, promise, promi
         expected_h[i] = np.float32(er)
 
 
+def _u01(key, i):
+    z = key + np.uint64(i + 1) * np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return np.float64(z >> np.uint64(11)) * UNIT
+
+
 def _talk_loop(key, satisfaction, seeking, help_received, share, firm, base, extremity, negative, recog_boost,
                recip_boost, out):
     k = 0
     for i in range(firm.shape[0]):
         if firm[i] < 0:
             continue
-        z = key + np.uint64(i + 1) * np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-        u = np.float64(z >> np.uint64(11)) * UNIT
+        u = _u01(key, i)
         dev = np.float64(satisfaction[i]) - 0.5
         p = (base * (1.0 + extremity * 4.0 * dev * dev) * (negative if dev < 0 else 1.0)
              * (1.0 + recog_boost * np.float64(seeking[i])) * (1.0 + recip_boost * np.float64(help_received[i]))
@@ -242,6 +246,31 @@ def _talk_loop(key, satisfaction, seeking, help_received, share, firm, base, ext
             out[k] = i
             k += 1
     return k
+
+
+def _broadcast_loop(firm, segment, need, trust, ev_pos, ev_neg, from_firm, f, content, leak_p, keys, w, negw):
+    members = 0
+    buys = 0
+    fit_sum = 0.0
+    n_seg = content.shape[0]
+    for i in range(firm.shape[0]):
+        if firm[i] != f:
+            continue
+        c = content[segment[i]]
+        if leak_p > 0:
+            u = _u01(keys[0], i)
+            if u < leak_p:
+                o = min(np.int64(_u01(keys[1], i) * n_seg), n_seg - 1)
+                c = content[o]
+        fit = min(max(1.0 - 2.0 * abs(c - np.float64(need[i])), 0.0), 1.0)
+        if _u01(keys[2], i) < fit * np.float64(trust[i]) * 0.2:
+            buys += 1
+        fit_sum += fit
+        members += 1
+        ev_pos[i] = np.float32(np.float64(ev_pos[i]) + w * 2.0 * max(fit - 0.5, 0.0))
+        ev_neg[i] = np.float32(np.float64(ev_neg[i]) + w * negw * 2.0 * max(0.5 - fit, 0.0))
+        from_firm[i] = from_firm[i] + np.float32(1.0)
+    return members, fit_sum, buys
 
 
 def _peer_loop(src, dst, val, public, firm, ev_pos, ev_neg, last_quality, predicted, desired, from_peers,
@@ -444,6 +473,24 @@ def _talk_np(key, satisfaction, seeking, help_received, share, firm, base, extre
     return idx.size
 
 
+def _broadcast_np(firm, segment, need, trust, ev_pos, ev_neg, from_firm, f, content, leak_p, keys, w, negw):
+    m = np.flatnonzero(firm == f)
+    if not m.size:
+        return 0, 0.0, 0
+    n, n_seg = firm.shape[0], content.shape[0]
+    c = content[segment[m]]
+    if leak_p > 0:
+        leak = uniforms(keys[0], n)[m] < leak_p
+        other = np.minimum((uniforms(keys[1], n)[m] * n_seg).astype(np.int64), n_seg - 1)
+        c = np.where(leak, content[other], c)
+    fit = np.minimum(np.maximum(1.0 - 2.0 * np.abs(c - _f64(need[m])), 0.0), 1.0)
+    buys = int(np.count_nonzero(uniforms(keys[2], n)[m] < fit * _f64(trust[m]) * 0.2))
+    ev_pos[m] = _f64(ev_pos[m]) + w * 2.0 * np.maximum(fit - 0.5, 0.0)
+    ev_neg[m] = _f64(ev_neg[m]) + w * negw * 2.0 * np.maximum(0.5 - fit, 0.0)
+    from_firm[m] = from_firm[m] + np.float32(1.0)
+    return int(m.size), sequential_sum(fit), buys
+
+
 def _peer_np(src, dst, val, public, firm, ev_pos, ev_neg, last_quality, predicted, desired, from_peers,
              help_received, book, touched, hits, public_w, wom_w, rate, peer_help, d_trust, same):
     fd = firm[dst]
@@ -480,7 +527,7 @@ def _peer_np(src, dst, val, public, firm, ev_pos, ev_neg, last_quality, predicte
 
 
 # ====================================================================== dispatch
-_LOOPS = ("score", "routine", "add_neg", "close_day", "relationships", "anchor", "talk", "peer")
+_LOOPS = ("score", "routine", "add_neg", "close_day", "relationships", "anchor", "talk", "peer", "broadcast")
 _COMPILED: dict[str, object] = {}
 
 
@@ -488,7 +535,10 @@ def _compiled(name: str):
     if name not in _COMPILED:
         import numba
 
-        _COMPILED[name] = numba.njit(cache=True, nogil=True)(globals()[f"_{name}_loop"])
+        g = globals()
+        if not isinstance(g["_u01"], numba.core.registry.CPUDispatcher):
+            g["_u01"] = numba.njit(cache=True, inline="always")(g["_u01"])
+        _COMPILED[name] = numba.njit(cache=True, nogil=True)(g[f"_{name}_loop"])
     return _COMPILED[name]
 
 
