@@ -76,8 +76,7 @@ class Firm(mesa.Agent):
         if cap > 0:
             return np.floor(cap * customers / 1000.0)
         m = self.model
-        mine = m.state.firm == self.index
-        demand = float(m.rate_request[mine].sum()) if customers else 0.0
+        demand = float(m.customers_by_firm_segment[self.index] @ m.seg_rate_request) if customers else 0.0
         # Restricted and non-public complex requests follow the automation share; relayed
         # (generalized) requests all reach a person.
         direct = mix[0] + mix[2] * (1 - self.params.answer_in_public)

@@ -129,10 +129,6 @@ class ExchangeModel(mesa.Model):
         sc, st = self.params, self.state
         seg = st.segment
         rate = lambda attr, per: (np.array([getattr(s, attr) for s in sc.segments]) / per)[seg]  # noqa: E731
-        self.rate_statement = rate("statements_per_month", DAYS_PER_MONTH).astype(np.float32)
-        self.rate_self = (rate("app_checks_per_month", DAYS_PER_MONTH)
-                          + rate("atm_uses_per_month", DAYS_PER_MONTH)).astype(np.float32)
-        self.rate_request = rate("requests_per_month", DAYS_PER_MONTH).astype(np.float32)
         self.rate_advisor = rate("advisor_visits_per_year", 365.0).astype(np.float32)
         # Segments occupy contiguous ranges of consumers: rates per range draw events without thinning.
         if np.any(seg[1:] < seg[:-1]):
@@ -247,10 +243,15 @@ class ExchangeModel(mesa.Model):
     # ---------------------------------------------------------------- 1. firms
     def _phase_firms(self, t: int, mix: np.ndarray) -> None:
         st = self.state
-        if len(self.firms) == 1:
-            counts = np.array([np.count_nonzero(self._act)])
-        else:
-            counts = np.bincount(st.firm[self._act], minlength=len(self.firms))
+        # Customers per firm and segment (segments are contiguous ranges of consumers).
+        nf = len(self.firms)
+        by_seg = np.zeros((nf, len(self.seg_names)), np.int64)
+        for s_, (lo, hi) in enumerate(zip(self.seg_bounds[:-1], self.seg_bounds[1:], strict=True)):
+            act = self._act[lo:hi]
+            by_seg[:, s_] = ([np.count_nonzero(act)] if nf == 1 else
+                             np.bincount(st.firm[lo:hi][act], minlength=nf))
+        self.customers_by_firm_segment = by_seg
+        counts = by_seg.sum(axis=1)
         self.customers_by_firm = counts
         for f in self.firms:
             f.customers = int(counts[f.index])

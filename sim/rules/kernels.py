@@ -12,8 +12,8 @@ numba.
 Both versions compute the same thing with the same floating-point operations in
 the same order: state is read as float32, widened to float64, combined, and
 rounded once to float32 when stored; sums over events are accumulated event by
-event (``np.add.at``, or the loop), each addition formed in float64 and stored
-in the float32 day book; sums over consumers are formed sequentially in float64
+event in float32 (``np.add.at``, or the loop), each value rounded to float32
+first; sums over consumers are formed sequentially in float64
 (``np.cumsum``), so the numpy and compiled paths give bit-identical results on
 the same seed (tests/test_kernels.py). float32 sums of a consumer's few events
 of a day keep 7 significant digits.
@@ -99,13 +99,13 @@ def _score_loop(book, touched, idx, perceived, weight, penalty, recog, predicted
             neg = neg + promw * weight * max(gap, 0.0)
             if gap <= 0:
                 pos = pos + 0.5 * promw * weight * 0.1
-        book[i, 0] += weight
-        book[i, 1] += p * weight
-        book[i, 2] += s * weight
-        book[i, 3] += pos
-        book[i, 4] += neg
-        book[i, 5] += recog[j if nrec > 1 else 0]
-        book[i, 6] += 1.0
+        book[i, 0] += np.float32(weight)
+        book[i, 1] += np.float32(p * weight)
+        book[i, 2] += np.float32(s * weight)
+        book[i, 3] += np.float32(pos)
+        book[i, 4] += np.float32(neg)
+        book[i, 5] += np.float32(recog[j if nrec > 1 else 0])
+        book[i, 6] += np.float32(1.0)
         out[j] = s
 
 
@@ -124,8 +124,8 @@ def _add_neg_loop(book, touched, idx, value):
     for j in range(idx.shape[0]):
         i = idx[j]
         touched[i] = 1
-        book[i, 4] += value
-        book[i, 6] += 1.0
+        book[i, 4] += np.float32(value)
+        book[i, 6] += np.float32(1.0)
 
 
 def _close_day_loop(book, touched, gain, ev_pos, ev_neg, satisfaction, last_quality, predicted, adequate, desired,
@@ -288,19 +288,19 @@ def _peer_loop(src, dst, val, public, firm, ev_pos, ev_neg, last_quality, predic
         tot2 = t * t
         if val[m] > 0:
             d_trust[m] = (s + 1.0) / tot2 * w
-            book[i, 0] += w if sm else 0.0
-            book[i, 1] += 0.0
+            book[i, 0] += np.float32(w if sm else 0.0)
+            book[i, 1] += np.float32(0.0)
         else:
             d_trust[m] = -(r + 1.0) / tot2 * w
-            book[i, 0] += 0.0
-            book[i, 1] += w if sm else 0.0
-            book[i, 5] += 1.0
+            book[i, 0] += np.float32(0.0)
+            book[i, 1] += np.float32(w if sm else 0.0)
+            book[i, 5] += np.float32(1.0)
         same[m] = sm
-        book[i, 2] += 1.0
+        book[i, 2] += np.float32(1.0)
         if rate > 0:
             content = np.float64(last_quality[j])
-            book[i, 3] += content - np.float64(predicted[i])
-            book[i, 4] += max(content - np.float64(desired[i]), 0.0)
+            book[i, 3] += np.float32(content - np.float64(predicted[i]))
+            book[i, 4] += np.float32(max(content - np.float64(desired[i]), 0.0))
         if touched[i] == 0:
             touched[i] = 1
             hits[nh] = i
@@ -332,8 +332,8 @@ def _f64(a):
 
 
 def _add_at(column, idx, values):
-    """Event by event, each sum formed in float64 and stored in the book's dtype (as the loops do)."""
-    np.add.at(column, idx, np.asarray(values, np.float64))
+    """Event by event in float32, as the loops add (a float32 column and float32 values keep numpy's fast path)."""
+    np.add.at(column, idx, np.asarray(values, np.float64).astype(np.float32))
 
 
 def _score_np(book, touched, idx, perceived, weight, penalty, recog, predicted, adequate, firm, segment, promise,
