@@ -6,12 +6,14 @@ processes running ``simulate`` on the bank_5m preset (every mechanism on) on
 a 64-bit Linux machine with Python 3.12 and numpy 2:
 
 - direct CSR generators (where ``fastgraph.supports`` says so, by graph kind
-  and number of consumers): 0.33 GiB at 200k consumers, 0.40 at 500k, 0.51 at 1M, 0.77 at
-  2M with 10 ties each, 0.67 at 1M with 20 ties each. The peak is reached
-  either while the graph is built (rewiring temporaries, about 16 bytes per
-  directed tie) or during the tick loop (consumer state, rates, reusable
-  buffers and per-tick temporaries, about 123 bytes per consumer); the base
-  is the interpreter with numpy, pandas, mesa, networkx and numba loaded.
+  and number of consumers): 0.34 GiB at 200k consumers, 0.42 at 500k, 0.55 at 1M, 0.83 at
+  2M with 10 ties each. The peak is reached either while the graph is built
+  (rewiring temporaries, about 16 bytes per directed tie) or during the tick
+  loop: consumer state (89 bytes, sim/state.py), the day book (32 bytes,
+  sim/rules/kernels.py), the recognition, talker and touched buffers (9 bytes)
+  and the peer-sum buffers (9 bytes), with per-tick temporaries, about 132
+  bytes per consumer measured; the base is the interpreter with numpy, pandas,
+  mesa, networkx and numba loaded, plus the compiled kernels.
 - networkx (smaller graphs): networkx holds each tie as dict entries, about
   125 bytes per directed tie and 600 bytes per node, and numba is not loaded.
 
@@ -32,9 +34,9 @@ __all__ = ["MemoryError_", "check_memory", "estimate_peak_bytes", "machine_memor
 MIB = 2**20
 
 #: Interpreter and libraries when the direct graph generators (numba) are used.
-BASE_BYTES = 254 * MIB
+BASE_BYTES = 292 * MIB
 #: Per consumer: state arrays (see sim/state.py), rates, buffers, per-tick temporaries.
-BYTES_PER_CONSUMER = 123
+BYTES_PER_CONSUMER = 132
 #: Per stored directed tie with the direct generators: CSR index plus construction temporaries.
 BYTES_PER_TIE = 16
 #: Interpreter and libraries on the networkx path (no numba).
