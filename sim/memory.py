@@ -1,26 +1,30 @@
 """Predict a run's peak memory from its scenario and refuse runs that would not fit.
 
 The prediction is linear in consumers and in stored (directed) ties, with
-constants measured as the peak resident set size (VmHWM) of fresh
-processes running ``simulate`` on the bank_5m preset (every mechanism on) on
-a 64-bit Linux machine with Python 3.12 and numpy 2:
+constants measured as the peak resident set size (VmHWM) of fresh processes
+running ``simulate`` on the bank_5m preset (every mechanism on, 365 days) on a
+64-bit Linux machine with Python 3.12 and numpy 2. With the direct CSR
+generators (where ``fastgraph.supports`` says so, by graph kind and number of
+consumers) the peak is the larger of two moments:
 
-- direct CSR generators (where ``fastgraph.supports`` says so, by graph kind
-  and number of consumers): 0.34 GiB at 200k consumers, 0.42 at 500k, 0.55 at 1M, 0.83 at
-  2M with 10 ties each. The peak is reached either while the graph is built
-  (rewiring temporaries, about 16 bytes per directed tie) or during the tick
-  loop: consumer state (89 bytes, sim/state.py), the day book (32 bytes,
-  sim/rules/kernels.py), the recognition, talker and touched buffers (9 bytes)
-  and the peer-sum buffers (9 bytes), with per-tick temporaries, about 132
-  bytes per consumer measured; the base is the interpreter with numpy, pandas,
-  mesa, networkx and numba loaded, plus the compiled kernels.
+- the tick loop: 0.41 GiB at 200k consumers, 0.63 at 1M, 1.59 at 5M with 10
+  ties each. Per consumer about 218 bytes: state (89, sim/state.py), the day
+  book (32, sim/rules/kernels.py), influence totals (16), peer-sum, talker,
+  recognition and touched buffers (18), adopted-tie counts (9), graph row
+  offsets and degrees (16) and the day's event temporaries; 4 bytes per tie
+  (the CSR index); a base of the interpreter with numpy, pandas, mesa and
+  networkx, the compiled kernels when used (sim/rules/kernels.py), and the
+  influence edge buffers (up to 2M pending edges and their merge). Runs too
+  short to fill those buffers peak lower; the estimate is for a full run.
+- building the graph: rewiring temporaries of about 16 bytes per directed tie
+  (0.67 GiB at 1M consumers with 20 ties each).
 - networkx (smaller graphs): networkx holds each tie as dict entries, about
   125 bytes per directed tie and 600 bytes per node, and numba is not loaded.
 
-Measured peaks lie within 10% of the prediction from 20k to 2M consumers
-(tests/test_memory.py checks 200k against a fresh measurement, to 25%). The
-first large run after installation also compiles the graph kernels, which
-adds about 0.1 GiB once; the estimate leaves that out.
+Measured peaks of full runs lie within 10% of the prediction from 200k to 5M
+consumers (tests/test_memory.py checks 200k against a fresh measurement, to
+25%). The first large run after installation also compiles the kernels,
+which adds about 0.1-0.2 GiB once; the estimate leaves that out.
 """
 
 from __future__ import annotations
@@ -33,12 +37,18 @@ __all__ = ["MemoryError_", "check_memory", "estimate_peak_bytes", "machine_memor
 
 MIB = 2**20
 
-#: Interpreter and libraries when the direct graph generators (numba) are used.
-BASE_BYTES = 292 * MIB
-#: Per consumer: state arrays (see sim/state.py), rates, buffers, per-tick temporaries.
-BYTES_PER_CONSUMER = 132
-#: Per stored directed tie with the direct generators: CSR index plus construction temporaries.
-BYTES_PER_TIE = 16
+#: Tick loop: interpreter, libraries, compiled kernels and influence buffers (runs from
+#: ``kernels.COMPILE_FROM`` consumers), or the same without the compiled kernels.
+BASE_BYTES = 400 * MIB
+NUMPY_BASE_BYTES = 193 * MIB
+#: Tick loop, per consumer: state arrays, day book, buffers, per-tick temporaries.
+BYTES_PER_CONSUMER = 218
+#: Tick loop, per stored directed tie: the CSR index (int32).
+BYTES_PER_TIE = 4
+#: Graph construction with the direct generators: base, per consumer, per directed tie.
+BUILD_BASE_BYTES = 254 * MIB
+BUILD_BYTES_PER_CONSUMER = 123
+BUILD_BYTES_PER_TIE = 16
 #: Interpreter and libraries on the networkx path (no numba).
 NX_BASE_BYTES = 160 * MIB
 #: Per node and per directed tie while networkx holds the graph.
@@ -60,7 +70,12 @@ def estimate_peak_bytes(sc: Scenario) -> int:
     n = sc.population.consumers
     ties = _directed_ties(sc)
     if sc.network.kind == "complete" or fastgraph.supports(sc.network, n):
-        return int(BASE_BYTES + n * BYTES_PER_CONSUMER + ties * BYTES_PER_TIE)
+        from sim.rules.kernels import use_compiled
+
+        base = BASE_BYTES if use_compiled(n) else NUMPY_BASE_BYTES
+        loop = base + n * BYTES_PER_CONSUMER + ties * BYTES_PER_TIE
+        build = BUILD_BASE_BYTES + n * BUILD_BYTES_PER_CONSUMER + ties * BUILD_BYTES_PER_TIE
+        return int(max(loop, build))
     return int(NX_BASE_BYTES + n * (BYTES_PER_CONSUMER + NX_BYTES_PER_NODE) + ties * NX_BYTES_PER_TIE)
 
 
