@@ -448,9 +448,11 @@ class ExchangeModel(mesa.Model):
             return
         a = {f: np.concatenate([getattr(x, f) for x in served.answered])
              for f in ("consumer", "firm", "age", "human", "response_h", "distortion", "public")}
+        # Answers in consumer order (stable): the reads and writes below walk the state arrays forward.
         c = a["consumer"]
-        keep = st.firm[c] >= 0
-        a = {k: v[keep] for k, v in a.items()}
+        order = np.argsort(c, kind="stable")
+        order = order[st.firm[c[order]] >= 0]
+        a = {k: v[order] for k, v in a.items()}
         c = a["consumer"]
         human = a["human"]
         self.contacts_auto = int((~human).sum())
