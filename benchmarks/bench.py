@@ -6,11 +6,14 @@
 
 Every size runs in its own subprocess through ``sim.run.simulate`` (the
 entry point users call), so the peak resident memory reported (the child's
-``ru_maxrss``) belongs to that size alone. Printed table and JSON record:
-consumers, ticks, graph build time, tick-loop time, consumer-ticks per second
-over the tick loop, peak RSS, and the memory estimate the engine made before
-starting. The JSON also holds the git commit and a machine description, and
-is written atomically (temporary file, then rename).
+VmHWM) belongs to that size alone. Printed table and JSON record: consumers,
+ticks, graph build time, tick-loop time, consumer-ticks per second over the
+tick loop, milliseconds per tick, the memory-traffic floor of a tick (one
+streaming read of every consumer state array and of the graph, measured in
+the same process right after the run) and the tick's time as a multiple of
+it, peak RSS, and the memory estimate the engine made before starting. The
+JSON also holds the git commit and a machine description, and is written
+atomically (temporary file, then rename).
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ def _child(n: int, ticks: int) -> dict:
 
     def hook(model):
         marks["built"] = time.perf_counter()
+        marks["model"] = model
 
     def progress(done, total):
         if done == total:
@@ -70,6 +74,7 @@ def _child(n: int, ticks: int) -> dict:
     simulate(sc, progress=progress, model_hook=hook)
     total = time.perf_counter() - t0
     loop = marks["loop_end"] - marks["built"]
+    floor = _floor_s(marks["model"])
     return {
         "consumers": n,
         "ticks": ticks,
@@ -80,9 +85,35 @@ def _child(n: int, ticks: int) -> dict:
         "consumer_ticks_per_s": round(n * ticks / loop),
         "ms_per_tick": round(1000 * loop / ticks, 2),
         "ns_per_consumer_tick": round(1e9 * loop / (n * ticks), 2),
+        "floor_ms": round(1000 * floor, 2),
+        "times_floor": round(loop / ticks / floor, 1),
         "peak_rss_gib": round(_peak_rss_kib() / 2**20, 3),
         "estimated_peak_gib": round(estimate_peak_bytes(sc) / 2**30, 3),
     }
+
+
+def _floor_s(model) -> float:
+    """Memory-traffic floor of a tick: one read of every consumer state array and of the graph.
+
+    Each array is summed by numpy (a streaming read at the machine's bandwidth);
+    best of five. A tick that touches every consumer and every tie cannot cost less.
+    """
+    from dataclasses import fields
+
+    import numpy as np
+
+    arrays = [getattr(model.state, f.name) for f in fields(model.state)]
+    arrays += [model.graph.indptr, model.graph.indices]
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        for a in arrays:
+            if a.dtype == bool:
+                np.count_nonzero(a)
+            else:
+                a.sum()
+        best = min(best, time.perf_counter() - t)
+    return best
 
 
 # ------------------------------------------------------------------ parent
@@ -126,10 +157,13 @@ def _git() -> dict:
 
 
 def _warm_up() -> None:
-    """Compile (or load) the graph kernels once, untimed, so a fresh clone's first size is fair."""
+    """Compile (or load) the graph and tick kernels once, untimed, so a fresh clone's first size is fair."""
     code = ("import numpy as np; from sim.network import fastgraph as f; "
             "from sim.scenario.schema import NetworkParams as P; "
-            "[f.build(P(kind=k), 2000, np.zeros(2000, np.int8), 1) for k in f.KINDS]")
+            "[f.build(P(kind=k), 2000, np.zeros(2000, np.int8), 1) for k in f.KINDS]; "
+            "from sim.model import ExchangeModel; from sim.scenario.loader import load_scenario; "
+            f"m = ExchangeModel(load_scenario({str(SCENARIO)!r}), kernels='compiled', population__consumers=3000); "
+            "[m.step() for _ in range(31)]")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 
@@ -144,7 +178,8 @@ def _run_size(n: int, ticks: int) -> dict:
 COLUMNS = (("consumers", "consumers", "{:>12,}"), ("ticks", "ticks", "{:>6}"),
            ("graph_build_s", "graph s", "{:>8.2f}"), ("tick_loop_s", "loop s", "{:>8.2f}"),
            ("consumer_ticks_per_s", "cons-ticks/s", "{:>13,}"),
-           ("ns_per_consumer_tick", "ns/c-t", "{:>7.1f}"),
+           ("ns_per_consumer_tick", "ns/c-t", "{:>7.1f}"), ("ms_per_tick", "ms/tick", "{:>8.1f}"),
+           ("floor_ms", "floor ms", "{:>9.1f}"), ("times_floor", "x floor", "{:>8.1f}"),
            ("peak_rss_gib", "peak GiB", "{:>9.2f}"), ("estimated_peak_gib", "est GiB", "{:>8.2f}"))
 
 
