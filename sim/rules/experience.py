@@ -20,19 +20,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.scenario.schema import ExpectationParams, SatisfactionParams
-
 __all__ = ["adapt_expectations", "contact_satisfaction", "lateness_penalty", "evidence_from_satisfaction"]
 
 
-def contact_satisfaction(perceived: np.ndarray, predicted: np.ndarray, adequate: np.ndarray,
-                         p: SatisfactionParams) -> np.ndarray:
-    """Satisfaction of contacts on [0, 1] (see module docstring)."""
+def contact_satisfaction(perceived: np.ndarray, predicted: np.ndarray, adequate: np.ndarray, performance_w: float,
+                         gain_w: float, loss_w: float, below_adequate_w: float) -> np.ndarray:
+    """Satisfaction of contacts on [0, 1] (see module docstring), in float64."""
     d = perceived - predicted
-    s = (0.5 + p.performance_weight * (perceived - 0.5)
-         + p.gain_weight * np.maximum(d, 0) - p.loss_weight * np.maximum(-d, 0)
-         - p.below_adequate_weight * np.maximum(adequate - perceived, 0))
-    return np.clip(s, 0.0, 1.0)
+    s = (0.5 + performance_w * (perceived - 0.5) + gain_w * np.maximum(d, 0.0) - loss_w * np.maximum(-d, 0.0)
+         - below_adequate_w * np.maximum(adequate - perceived, 0.0))
+    return np.minimum(np.maximum(s, 0.0), 1.0)
 
 
 def lateness_penalty(response_h: np.ndarray, expected_h: np.ndarray, sensitivity: np.ndarray,
@@ -47,7 +44,7 @@ def lateness_penalty(response_h: np.ndarray, expected_h: np.ndarray, sensitivity
     return sensitivity * np.minimum(late, 1.0) * (1.0 - relief)
 
 
-def evidence_from_satisfaction(s: np.ndarray, weight: np.ndarray | float,
+def evidence_from_satisfaction(s: np.ndarray, weight: float,
                                negative_weight: float) -> tuple[np.ndarray, np.ndarray]:
     """Graded beta evidence: satisfaction above 0.5 is positive, below is negative.
 
@@ -60,21 +57,17 @@ def evidence_from_satisfaction(s: np.ndarray, weight: np.ndarray | float,
     return pos, neg
 
 
-def adapt_expectations(predicted: np.ndarray, adequate: np.ndarray, desired: np.ndarray,
-                       experienced: np.ndarray, weight: np.ndarray, p: ExpectationParams) -> None:
-    """Move the three norms toward today's experience, in place.
+def adapt_expectations(predicted: np.ndarray, adequate: np.ndarray, desired: np.ndarray, experienced: np.ndarray,
+                       predicted_rate: float, up_rate: float, down_rate: float,
+                       desired_rate: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The three norms moved one step toward today's experience P (float64; new arrays).
 
-    E += a_E w (P - E) (adaptive "will" expectation, Boulding et al. 1993);
-    A ratchets: up at a_A+ when P > A, down at a_A- when P < A (Rust & Oliver 2000);
+    E += a_E (P - E) (adaptive "will" expectation, Boulding et al. 1993);
+    A ratchets: up at a_A+ when P > A, down at a_A- otherwise (Rust & Oliver 2000);
     D rises at a_D when P > D (dreams follow the best seen) and never falls;
-    then A <= D is kept. ``weight`` (0..1) is how much a consumer experienced today.
+    then A <= D is kept.
     """
-    if not p.enabled:
-        return
-    gap = experienced - predicted
-    predicted += p.predicted_rate * weight * gap
-    up = experienced > adequate
-    gap_a = experienced - adequate
-    adequate += weight * np.where(up, p.adequate_up_rate, p.adequate_down_rate) * gap_a
-    desired += p.desired_rate * weight * np.maximum(experienced - desired, 0.0)
-    np.minimum(adequate, desired, out=adequate)
+    e = predicted + predicted_rate * (experienced - predicted)
+    a = adequate + np.where(experienced > adequate, up_rate, down_rate) * (experienced - adequate)
+    d = desired + desired_rate * np.maximum(experienced - desired, 0.0)
+    return e, np.minimum(a, d), d

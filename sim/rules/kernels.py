@@ -44,6 +44,8 @@ import os
 
 import numpy as np
 
+from sim.rules import experience as xp
+
 __all__ = ["BOOK_COLUMNS", "COMPILE_FROM", "Kernels", "SUMMED", "sequential_sum", "use_compiled"]
 
 #: Quantities summed over active consumers by the relationships pass, in this order.
@@ -81,6 +83,8 @@ def use_compiled(n: int, choice: str | None = None) -> bool:
 
 
 # ====================================================================== loops (compiled by numba)
+# Each loop spells out, per consumer or per event, the equations of sim/rules/experience.py and of
+# the model's phases that its numpy twin below computes with those functions.
 def _score_loop(book, touched, idx, perceived, weight, penalty, recog, predicted, adequate, firm, segment, promise,
                 pw, gw, lw, aw, negw, promw, out):
     npen = penalty.shape[0]
@@ -343,13 +347,10 @@ def _score_np(book, touched, idx, perceived, weight, penalty, recog, predicted, 
               pw, gw, lw, aw, negw, promw, out):
     touched[idx] = 1
     p = perceived
-    d = p - _f64(predicted[idx])
-    s = (0.5 + pw * (p - 0.5) + gw * np.maximum(d, 0.0) - lw * np.maximum(-d, 0.0)
-         - aw * np.maximum(_f64(adequate[idx]) - p, 0.0))
-    s = np.minimum(np.maximum(s, 0.0), 1.0) - (penalty if penalty.shape[0] > 1 else penalty[0])
+    s = xp.contact_satisfaction(p, _f64(predicted[idx]), _f64(adequate[idx]), pw, gw, lw, aw)
+    s = s - (penalty if penalty.shape[0] > 1 else penalty[0])
     s = np.minimum(np.maximum(s, 0.0), 1.0)
-    pos = weight * 2.0 * np.maximum(s - 0.5, 0.0)
-    neg = weight * negw * 2.0 * np.maximum(0.5 - s, 0.0)
+    pos, neg = xp.evidence_from_satisfaction(s, weight, negw)
     pr = promise[firm[idx], segment[idx]]
     has = pr > 0
     if has.any():
@@ -398,13 +399,9 @@ def _close_day_np(book, touched, gain, ev_pos, ev_neg, satisfaction, last_qualit
     lq = _f64(last_quality[h])
     last_quality[h] = lq + 0.3 * (p - lq)
     if adapt:
-        e, a, dd = _f64(predicted[h]), _f64(adequate[h]), _f64(desired[h])
-        e = e + r_pred * (p - e)
-        a = a + np.where(p > a, r_up, r_down) * (p - a)
-        dd = dd + r_des * np.maximum(p - dd, 0.0)
-        predicted[h] = e
-        adequate[h] = np.minimum(a, dd)
-        desired[h] = dd
+        e, a, dd = xp.adapt_expectations(_f64(predicted[h]), _f64(adequate[h]), _f64(desired[h]), p,
+                                         r_pred, r_up, r_down, r_des)
+        predicted[h], adequate[h], desired[h] = e, a, dd
     return sequential_sum(p), int(h.size)
 
 
