@@ -41,7 +41,21 @@ def _run(sc, kernels):
     return m
 
 
-@pytest.mark.parametrize("make", [_bank, _two_firms_with_churn], ids=["bank", "two firms with churn"])
+def _switches():
+    """Mechanisms off or on that change which branches the passes take."""
+    d = scenario_to_dict(_bank(2000, 120))
+    d["expectations"] = {"enabled": False}
+    d["wom"] = {"enabled": False}
+    d["privacy"] = {"enabled": False}
+    d["exchange"] = {"restricted": 0.3, "generalized": 0.2, "complex": 0.5}
+    d["campaign"] = dict(d.get("campaign", {}), enabled=True, quality_boost=0.2, start_tick=10, duration_ticks=50)
+    d["failure"] = {"enabled": True, "start_tick": 30, "duration_ticks": 20, "affected_share": 0.2}
+    d["firms"][0] = dict(d["firms"][0], message_fit="monolithic", appointments=True, promise_quality=0.0)
+    return scenario_from_dict(d)
+
+
+@pytest.mark.parametrize("make", [_bank, _two_firms_with_churn, _switches],
+                         ids=["bank", "two firms with churn", "mechanisms switched"])
 def test_compiled_and_numpy_paths_give_identical_runs(make):
     sc = make()
     a, b = _run(sc, "numpy"), _run(sc, "compiled")
@@ -54,7 +68,7 @@ def test_compiled_and_numpy_paths_give_identical_runs(make):
     table = a.recorder.frame()
     assert table["churn"].sum() > 0
     assert len(sc.firms) == 1 or len(np.unique(a.state.firm)) == len(sc.firms)
-    assert table["wom_volume"].sum() > 0 and table["contacts_human"].sum() > 0
+    assert table["wom_volume"].sum() > 0 and table["contacts_human"].sum() > 0  # public posts when talk is off
 
 
 def test_a_small_run_does_not_load_the_compiler():
