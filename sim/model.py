@@ -33,10 +33,8 @@ from sim.messages import BROADCAST, Addresses, Channel, Ledger, MessageBatch, Me
 from sim.metrics import OutcomeRecorder
 from sim.network import InfluenceTracker, build_social_graph
 from sim.routing import Router, Served
-from sim.rules import experience as xp
 from sim.rules.kernels import BOOK_COLUMNS, SUMMED, Kernels, use_compiled
 from sim.rules.sampling import bernoulli_candidates, poisson_events, poisson_events_by_range, thinned
-from sim.rules.scatter import Scatter
 from sim.scenario.loader import with_overrides
 from sim.scenario.schema import Scenario
 from sim.seeds import RngTree
@@ -102,7 +100,6 @@ class ExchangeModel(mesa.Model):
         self.addr = Addresses(n, len(sc.firms), len(sc.intermediaries))
         self.ledger = Ledger()
         self.influence = InfluenceTracker(n, sc.influence.max_edges)
-        self._scatter = Scatter(n)            # reused per-consumer sums of peer messages
         self.kernels = Kernels(use_compiled(n, kernels))
         self.book = np.zeros((n, BOOK_COLUMNS), np.float32)  # the day's contacts per consumer (sim/rules/kernels.py)
         self._touched = np.zeros(n, np.uint8)  # rows of the book written today
@@ -464,40 +461,35 @@ class ExchangeModel(mesa.Model):
         self._day["relational_cost"] += ch.cost_human_eur * self.contacts_human
         self._day["cost"] += float((self.platform_cost.mean() if self.platform_ids else 0.0)
                                    * served.relayed)
-        base = np.where(human, ch.human_quality, ch.automated_quality)
-        firm_q = self.quality_table[st.firm[c], st.segment[c]]
         # The answer's quality: the channel's, pulled toward the firm's service, minus relay distortion;
-        # an automated answer falls short for consumers who need a person (seed 001).
-        perceived = (0.5 * base + 0.5 * firm_q - a["distortion"]
-                     - np.where(human, 0.0, 0.3 * st.human_need[c])
-                     + self._quality_noise(rng, c.size) + self._campaign_boost(c))
-        perceived = np.clip(perceived, 0, 1)
-        appoint = np.array([f.params.appointments for f in self.firms])[st.firm[c]] & human
-        relief = np.where(appoint, APPOINTMENT_RELIEF, 0.0)
-        expected = st.expected_response_h[c]
-        promised = np.array([f.params.promise_response_h for f in self.firms])[st.firm[c]]
-        penalty = xp.lateness_penalty(a["response_h"], expected, st.time_sensitivity[c],
-                                      sc.satisfaction.time_scale_h, relief)
-        recog = np.where(human, ch.human_recognition, ch.automated_recognition)
+        # an automated answer falls short for consumers who need a person (seed 001). Lateness against
+        # the expected response time costs satisfaction, less at a booked appointment (seed 003).
+        k = c.size
+        perceived, penalty, recog, late = np.empty(k), np.empty(k), np.empty(k), np.empty(k, bool)
+        c_, fp = sc.campaign, sc.failure
+        boost = c_.quality_boost if c_.enabled and self._campaign_on() else 0.0
+        drop = fp.quality_drop if fp.enabled and fp.start_tick <= self.tick < fp.start_tick + fp.duration_ticks \
+            else 0.0
+        self.kernels.answer(c, human, a["response_h"], a["distortion"], self._quality_noise(rng, k),
+                            self.quality_table, st.firm, st.segment, st.human_need, st.treated, boost,
+                            self.failure_hit, drop, st.expected_response_h, st.time_sensitivity,
+                            np.array([f.params.appointments for f in self.firms]),
+                            np.array([f.params.promise_response_h for f in self.firms], np.float64),
+                            ch.human_quality, ch.automated_quality, sc.satisfaction.time_scale_h,
+                            APPOINTMENT_RELIEF, ch.human_recognition, ch.automated_recognition,
+                            perceived, penalty, recog, late)
         s = self._experience_contacts(c, perceived, sc.trust.request_weight, penalty, recog)
-        late_promise = (promised > 0) & (a["response_h"] > promised)
-        if late_promise.any():
-            self.kernels.add_neg(self.book, self._touched, c[late_promise],
+        if late.any():  # later than a promised response time
+            self.kernels.add_neg(self.book, self._touched, c[late],
                                  sc.trust.promise_weight * sc.trust.request_weight)
         complaint = s < 0.3
         self._day["complaints"] += int(complaint.sum())
         self._resolve_complaints(c[complaint], rng)
-        st.help_received[c] = np.minimum(1.0, st.help_received[c] + 0.2)
-        st.from_firm[c] += 1
+        # Per consumer answered today: felt help, one message from the firm, and the expected response
+        # time moved toward the mean experienced one (demand for immediacy grows when answers come fast).
+        self.kernels.answered(c, a["response_h"], st.help_received, st.from_firm, st.expected_response_h,
+                              sc.expectations.response_rate if sc.expectations.enabled else 0.0)
         self._day["firm_msgs"] += c.size
-        if sc.expectations.enabled:
-            # Expected response time adapts toward experienced times (demand for immediacy grows
-            # when answers come fast).
-            er = st.expected_response_h
-            grp = self._scatter
-            hit = grp.group(c)
-            d = grp.total(a["response_h"] - er[c])
-            er[hit] = np.maximum(er[hit] + sc.expectations.response_rate * d / grp.count(), 0.01)
         self._resp_times = a["response_h"]
         # Waiting over all answered requests: automated answers do not wait.
         waits = np.concatenate(served.waits_h) if served.waits_h else np.empty(0)

@@ -127,6 +127,43 @@ def _routine_loop(idx, quality, firm, segment, noise, noise_sd, treated, boost, 
         out[j] = min(max(p, 0.0), 1.0)
 
 
+def _answer_loop(c, human, response_h, distortion, noise, quality, firm, segment, human_need, treated, boost,
+                 failed, drop, expected_h, sensitivity, appointments, promised_h, human_q, auto_q, scale_h, relief_w,
+                 human_recog, auto_recog, perceived, penalty, recog, late):
+    for j in range(c.shape[0]):
+        i = c[j]
+        f = firm[i]
+        h = human[j]
+        p = 0.5 * (human_q if h else auto_q) + 0.5 * quality[f, segment[i]] - distortion[j]
+        p = p - (0.0 if h else 0.3 * np.float64(human_need[i]))
+        p = p + noise[j]
+        p = p + ((boost if treated[i] else 0.0) - (drop if failed[i] else 0.0))
+        perceived[j] = min(max(p, 0.0), 1.0)
+        relief = relief_w if (appointments[f] and h) else 0.0
+        lateness = max(response_h[j] - np.float64(expected_h[i]), 0.0) / scale_h
+        penalty[j] = np.float64(sensitivity[i]) * min(lateness, 1.0) * (1.0 - relief)
+        recog[j] = human_recog if h else auto_recog
+        late[j] = promised_h[f] > 0 and response_h[j] > promised_h[f]
+
+
+def _answered_loop(c, response_h, help_received, from_firm, expected_h, rate):
+    j = 0
+    k = c.shape[0]
+    while j < k:
+        i = c[j]
+        er = np.float64(expected_h[i])
+        d = 0.0
+        cnt = 0.0
+        while j < k and c[j] == i:
+            d += response_h[j] - er
+            cnt += 1.0
+            j += 1
+        help_received[i] = np.float32(min(1.0, np.float64(help_received[i]) + 0.2))
+        from_firm[i] = from_firm[i] + np.float32(1.0)
+        if rate > 0:
+            expected_h[i] = np.float32(max(er + rate * d / cnt, 0.01))
+
+
 def _add_neg_loop(book, touched, idx, value):
     for j in range(idx.shape[0]):
         i = idx[j]
@@ -370,6 +407,47 @@ def _routine_np(idx, quality, firm, segment, noise, noise_sd, treated, boost, fa
     out[:] = np.minimum(np.maximum(p, 0.0), 1.0)
 
 
+def _answer_np(c, human, response_h, distortion, noise, quality, firm, segment, human_need, treated, boost,
+               failed, drop, expected_h, sensitivity, appointments, promised_h, human_q, auto_q, scale_h, relief_w,
+               human_recog, auto_recog, perceived, penalty, recog, late):
+    f = firm[c]
+    p = 0.5 * np.where(human, human_q, auto_q) + 0.5 * quality[f, segment[c]] - distortion
+    p = p - np.where(human, 0.0, 0.3 * _f64(human_need[c]))
+    p = p + noise
+    p = p + (np.where(treated[c], boost, 0.0) - np.where(failed[c], drop, 0.0))
+    perceived[:] = np.minimum(np.maximum(p, 0.0), 1.0)
+    relief = np.where(appointments[f] & human, relief_w, 0.0)
+    penalty[:] = xp.lateness_penalty(response_h, _f64(expected_h[c]), _f64(sensitivity[c]), scale_h, relief)
+    recog[:] = np.where(human, human_recog, auto_recog)
+    late[:] = (promised_h[f] > 0) & (response_h > promised_h[f])
+
+
+def _answered_np(c, response_h, help_received, from_firm, expected_h, rate):
+    first = np.ones(c.size, bool)
+    first[1:] = c[1:] != c[:-1]
+    u = c[first]
+    starts = np.flatnonzero(first)
+    er = _f64(expected_h[u])
+    help_received[u] = np.minimum(1.0, _f64(help_received[u]) + 0.2)
+    from_firm[u] = from_firm[u] + np.float32(1.0)
+    if rate > 0:
+        size = np.diff(np.append(starts, c.size))
+        d = _group_sums(response_h - np.repeat(er, size), starts)
+        cnt = size.astype(np.float64)
+        expected_h[u] = np.maximum(er + rate * d / cnt, 0.01)
+
+
+def _group_sums(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sums of consecutive groups of ``x`` starting at ``starts``, each added left to right in float64."""
+    out = np.zeros(starts.size)
+    ends = np.append(starts[1:], x.size)
+    size = ends - starts
+    for k in range(int(size.max()) if size.size else 0):
+        live = size > k
+        out[live] += x[starts[live] + k]
+    return out
+
+
 def _add_neg_np(book, touched, idx, value):
     touched[idx] = 1
     _add_at(book[:, NEG], idx, value)
@@ -527,7 +605,8 @@ def _peer_np(src, dst, val, public, firm, ev_pos, ev_neg, last_quality, predicte
 
 
 # ====================================================================== dispatch
-_LOOPS = ("score", "routine", "add_neg", "close_day", "relationships", "anchor", "talk", "peer", "broadcast")
+_LOOPS = ("score", "routine", "answer", "answered", "add_neg", "close_day", "relationships", "anchor", "talk",
+          "peer", "broadcast")
 _COMPILED: dict[str, object] = {}
 
 
