@@ -70,7 +70,7 @@ class ExchangeModel(mesa.Model):
         record_messages: Keep every message of the last tick in
             ``last_messages`` (for teaching and tests; costly at scale).
         kernels: ``"auto"`` (default: compiled per-consumer passes from
-            50,000 consumers), ``"numpy"`` or ``"compiled"``; both give
+            20,000 consumers), ``"numpy"`` or ``"compiled"``; both give
             identical results (sim/rules/kernels.py).
         **overrides: Parameters by path with ``__`` for dots, e.g.
             ``exchange__complex=0.5`` (lets ``mesa.batch_run`` vary them).

@@ -72,8 +72,9 @@ def test_compiled_and_numpy_paths_give_identical_runs(make):
 
 
 def test_a_small_run_does_not_load_the_compiler():
-    code = ("import sys; from sim import Scenario, simulate; "
-            "simulate(Scenario(), ticks=5); print('numba' in sys.modules)")
+    code = ("import sys; from sim import Scenario, simulate; from sim.scenario import with_overrides; "
+            f"simulate(with_overrides(Scenario(), {{'population.consumers': {COMPILE_FROM - 1}}}), ticks=5); "
+            "print('numba' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

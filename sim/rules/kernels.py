@@ -59,12 +59,14 @@ UNIT = 1.0 / 9007199254740992.0
 W, WP, WS, POS, NEG, RECOG, COUNT = range(7)
 BOOK_COLUMNS = 8
 
-#: Populations from which the compiled loops are used. Measured on the bank_5m preset, 365 days:
-#: at 50k consumers the numpy passes take 4.2 s against 1.8 s compiled (loading the cached
-#: kernels included), at 200k 16.5 s against 6.0 s; at 20k they take 2.3 s against 1.2 s plus
-#: 0.25 s to import numba, and the default what-if (20k) finishes in under 2 s without it.
-#: Compiling every loop the first time costs about 3.5 s, once per installation (numba's cache).
-COMPILE_FROM = 50_000
+#: Populations from which the compiled loops are used. Measured on a 2-core machine, fresh
+#: processes, importing numba and loading the cached kernels included: the default what-if
+#: (default_bank, 20k consumers, 365 days) takes 1.7-1.8 s with numpy against 1.3-1.6 s compiled;
+#: the bank_5m preset at 50k takes 4.2 s against 1.8 s, at 200k 16.5 s against 6.0 s. Smaller runs
+#: (the classroom, tests, sweeps of small populations) stay numpy and never import numba.
+#: Compiling every loop the first time costs about 3.5 s, once per installation (numba's cache;
+#: ``python -m sim.rules.kernels`` does it ahead, as ``make run`` does).
+COMPILE_FROM = 20_000
 
 
 def use_compiled(n: int, choice: str | None = None) -> bool:
@@ -628,3 +630,27 @@ class Kernels:
         self.compiled = bool(compiled)
         for name in _LOOPS:
             setattr(self, name, _compiled(name) if self.compiled else globals()[f"_{name}_np"])
+
+
+
+def warm() -> float:
+    """Compile (or load from numba's cache) every loop now, by running a small bank for a month.
+
+    Returns the seconds it took.
+    """
+    import time
+
+    from sim.model import ExchangeModel
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.presets import resolve
+
+    t = time.perf_counter()
+    model = ExchangeModel(load_scenario(resolve("bank_5m")), kernels="compiled",
+                          population__consumers=2000, run__ticks=31)
+    while model.running:
+        model.step()
+    return time.perf_counter() - t
+
+
+if __name__ == "__main__":
+    print(f"ExchangeLab compiled kernels ready ({warm():.1f} s)")
