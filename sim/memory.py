@@ -19,7 +19,9 @@ consumers) the peak is the larger of two moments:
 - building the graph: rewiring temporaries of about 16 bytes per directed tie
   (0.67 GiB at 1M consumers with 20 ties each).
 - networkx (smaller graphs): networkx holds each tie as dict entries, about
-  125 bytes per directed tie and 600 bytes per node, and numba is not loaded.
+  125 bytes per directed tie and 600 bytes per node; numba is loaded only when
+  the compiled passes run (from ``kernels.COMPILE_FROM`` consumers), which
+  adds the difference of the two tick-loop bases.
 
 Measured peaks of full runs lie within 10% of the prediction from 200k to 5M
 consumers (tests/test_memory.py checks 200k against a fresh measurement, to
@@ -76,7 +78,10 @@ def estimate_peak_bytes(sc: Scenario) -> int:
         loop = base + n * BYTES_PER_CONSUMER + ties * BYTES_PER_TIE
         build = BUILD_BASE_BYTES + n * BUILD_BYTES_PER_CONSUMER + ties * BUILD_BYTES_PER_TIE
         return int(max(loop, build))
-    return int(NX_BASE_BYTES + n * (BYTES_PER_CONSUMER + NX_BYTES_PER_NODE) + ties * NX_BYTES_PER_TIE)
+    from sim.rules.kernels import use_compiled
+
+    kernels = BASE_BYTES - NUMPY_BASE_BYTES if use_compiled(n) else 0  # numba and the compiled passes
+    return int(NX_BASE_BYTES + kernels + n * (BYTES_PER_CONSUMER + NX_BYTES_PER_NODE) + ties * NX_BYTES_PER_TIE)
 
 
 class MemoryError_(ScenarioError):

@@ -61,3 +61,11 @@ def test_bernoulli_candidates_thinned_to_each_probability():
     assert counts.max() <= 1
     se = np.sqrt(np.maximum(p * (1 - p), 1e-12) / DAYS)
     assert np.all(np.abs(counts.mean(axis=0) - p) < 5 * se + 1e-12)
+
+
+def test_vanishing_probabilities_draw_nothing_instead_of_overflowing():
+    rng = np.random.default_rng(3)
+    assert bernoulli_candidates(rng, 5_000_000, 1e-17).size == 0
+    p = np.full(1000, 1e-18)
+    c = bernoulli_candidates(rng, p.size, 1e-18)
+    assert thinned(rng, c, p[c], 1e-18).size == 0

@@ -85,9 +85,10 @@ def bernoulli_candidates(rng: np.random.Generator, n: int, p: float) -> np.ndarr
         return np.flatnonzero(rng.random(n) < p)
     expected = n * p
     size = int(expected + 6 * np.sqrt(expected) + 16)
-    pos = np.cumsum(rng.geometric(p, size=size)) - 1
+    # Gaps longer than n end the draw; capping them keeps the cumulative sums far from overflow.
+    pos = np.cumsum(np.minimum(rng.geometric(p, size=size), n + 1)) - 1
     while pos[-1] < n:
-        more = np.cumsum(rng.geometric(p, size=size)) + pos[-1]
+        more = np.cumsum(np.minimum(rng.geometric(p, size=size), n + 1)) + pos[-1]
         pos = np.concatenate([pos, more])
     return pos[pos < n]
 
