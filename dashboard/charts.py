@@ -187,6 +187,16 @@ def multi_outcome_chart(
 
 
 # ------------------------------------------------------------------ classroom
+def _point(axis: dict) -> dict:
+    """x, y encodings of a point on a drawn network (no axes)."""
+    return {"x": alt.X("x:Q", **axis), "y": alt.Y("y:Q", **axis)}
+
+
+def _segment(axis: dict) -> dict:
+    """x, y, x2, y2 encodings of a line between two points of a drawn network."""
+    return {**_point(axis), "x2": "x2:Q", "y2": "y2:Q"}
+
+
 def network_chart(
     nodes: pd.DataFrame, ties: pd.DataFrame, messages: pd.DataFrame, title: str = ""
 ) -> alt.TopLevelMixin:
@@ -201,17 +211,14 @@ def network_chart(
     tie_layer = (
         alt.Chart(ties)
         .mark_rule(color=theme.TIE_COLOR, strokeWidth=0.8, opacity=0.7)
-        .encode(x=alt.X("x:Q", **axis), y=alt.Y("y:Q", **axis), x2="x2:Q", y2="y2:Q")
+        .encode(**_segment(axis))
     )
     kinds = list(theme.KIND_COLORS)
     msg_layer = (
         alt.Chart(messages)
         .mark_rule(opacity=0.8)
         .encode(
-            x=alt.X("x:Q", **axis),
-            y=alt.Y("y:Q", **axis),
-            x2="x2:Q",
-            y2="y2:Q",
+            **_segment(axis),
             color=alt.Color(
                 "kind:N",
                 title="Message kind",
@@ -232,8 +239,7 @@ def network_chart(
         alt.Chart(consumers)
         .mark_circle(size=90, stroke="#333333", strokeWidth=0.6, opacity=1)
         .encode(
-            x=alt.X("x:Q", **axis),
-            y=alt.Y("y:Q", **axis),
+            **_point(axis),
             color=alt.Color(
                 "trust:Q",
                 title="Trust ([0,1])",
@@ -252,8 +258,7 @@ def network_chart(
         alt.Chart(actors)
         .mark_point(filled=True, size=900, opacity=1, stroke="#FFFFFF", strokeWidth=2)
         .encode(
-            x=alt.X("x:Q", **axis),
-            y=alt.Y("y:Q", **axis),
+            **_point(axis),
             shape=alt.Shape(
                 "role:N",
                 title="Actor",
@@ -266,7 +271,7 @@ def network_chart(
     labels = (
         alt.Chart(actors)
         .mark_text(dy=-26, fontSize=theme.FONT_SIZE, fontWeight="bold", color="#111111")
-        .encode(x=alt.X("x:Q", **axis), y=alt.Y("y:Q", **axis), text="label:N")
+        .encode(**_point(axis), text="label:N")
     )
     chart = alt.layer(tie_layer, msg_layer, cons_layer, actor_layer, labels).resolve_scale(
         color="independent"
@@ -407,10 +412,7 @@ def influence_graph_chart(
         alt.Chart(e)
         .mark_rule(opacity=0.85)
         .encode(
-            x=alt.X("x:Q", **axis),
-            y=alt.Y("y:Q", **axis),
-            x2="x2:Q",
-            y2="y2:Q",
+            **_segment(axis),
             color=alt.Color(
                 "direction:N",
                 title="Influence",
@@ -429,8 +431,7 @@ def influence_graph_chart(
         alt.Chart(nodes)
         .mark_circle(stroke="#333333", strokeWidth=0.5, opacity=1, color=theme.SLOT_COLORS[0])
         .encode(
-            x=alt.X("x:Q", **axis),
-            y=alt.Y("y:Q", **axis),
+            **_point(axis),
             size=alt.Size(
                 "exerted:Q", title="Trust moved in others", scale=alt.Scale(range=[20, 500])
             ),

@@ -68,13 +68,18 @@ names = ["trust"]
 """
 
 
-def test_sobol_indices_on_a_linear_stand_in_put_all_variance_on_the_first_parameter(tmp_path):
-    # y = 2 x1 + 0 x2: analytically S1 = ST = 1 for x1 and 0 for x2.
-    exp = load_experiment(write_experiment(tmp_path, SENS.format(kind="sobol", samples=64)))
+def _sensitivity_on_linear_stand_in(tmp_path, kind: str, samples: int) -> pd.DataFrame:
+    """Sweep the stand-in model with the given design, report, and read the sensitivity table."""
+    exp = load_experiment(write_experiment(tmp_path, SENS.format(kind=kind, samples=samples)))
     out = tmp_path / "res"
     run_sweep(exp, out, executor=SerialExecutor(), progress=False, run_fn=linear_trust)
     print_report(out, plots=False)
-    sens = pd.read_csv(out / "sensitivity.csv").set_index("parameter")
+    return pd.read_csv(out / "sensitivity.csv").set_index("parameter")
+
+
+def test_sobol_indices_on_a_linear_stand_in_put_all_variance_on_the_first_parameter(tmp_path):
+    # y = 2 x1 + 0 x2: analytically S1 = ST = 1 for x1 and 0 for x2.
+    sens = _sensitivity_on_linear_stand_in(tmp_path, "sobol", 64)
     assert sens.loc["exchange.complex", "S1"] == pytest.approx(1.0, abs=0.05)
     assert sens.loc["exchange.complex", "ST"] == pytest.approx(1.0, abs=0.05)
     assert sens.loc["churn.threshold", "ST"] == pytest.approx(0.0, abs=1e-9)
@@ -82,11 +87,7 @@ def test_sobol_indices_on_a_linear_stand_in_put_all_variance_on_the_first_parame
 
 def test_morris_mu_star_on_a_linear_stand_in_is_the_slope_times_the_range(tmp_path):
     # y = 2 x1 with x1 = 0.5 u1: every elementary effect in unit space is 2 * 0.5 = 1.
-    exp = load_experiment(write_experiment(tmp_path, SENS.format(kind="morris", samples=5)))
-    out = tmp_path / "res"
-    run_sweep(exp, out, executor=SerialExecutor(), progress=False, run_fn=linear_trust)
-    print_report(out, plots=False)
-    sens = pd.read_csv(out / "sensitivity.csv").set_index("parameter")
+    sens = _sensitivity_on_linear_stand_in(tmp_path, "morris", 5)
     assert sens.loc["exchange.complex", "mu_star"] == pytest.approx(1.0)
     assert sens.loc["exchange.complex", "sigma"] == pytest.approx(0.0, abs=1e-9)
     assert sens.loc["churn.threshold", "mu_star"] == pytest.approx(0.0, abs=1e-9)
