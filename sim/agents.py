@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.rules.firms import reputation_step
+from sim.rules.privacy import personalization_bonus
 from sim.state import ConsumerState
 
 if TYPE_CHECKING:
@@ -47,17 +49,10 @@ class Firm(mesa.Agent):
         self.reputation_praise = 0
         self.misuse_events = 0
 
-    def update_quality(self, tick: int) -> None:
-        """Delivered quality drifts with the firm's yearly trend (service improvement)."""
-        drift = self.params.quality_trend_per_year / 365.0
-        if drift:
-            self.offer_quality = np.clip(self.offer_quality + drift, 0.0, 1.0)
-
     def quality_by_segment(self) -> np.ndarray:
         """Quality delivered to each segment, with the personalisation that data allows."""
-        p = self.params
-        bonus = 0.1 * p.personalization * min(p.data_asked, 1.0) if self.model.params.privacy.enabled \
-            else 0.1 * p.personalization * p.data_needed
+        sc = self.model.params
+        bonus = personalization_bonus(self.params, sc.privacy.enabled, sc.privacy.personalization_gain)
         return np.clip(self.offer_quality + bonus, 0.0, 1.0)
 
     def promise_by_segment(self) -> np.ndarray:
@@ -70,33 +65,14 @@ class Firm(mesa.Agent):
         """The one message sent to the whole public: built for the average customer."""
         return float(np.average(self.content, weights=[s.share for s in self.model.params.segments]))
 
-    def human_capacity(self, customers: int, mix: np.ndarray) -> float:
-        """Human answers per day; sized to ``staffing_ratio`` x expected demand when the scenario gives 0."""
-        cap = self.params.human_capacity_per_tick
-        if cap > 0:
-            return np.floor(cap * customers / 1000.0)
-        m = self.model
-        demand = float(m.customers_by_firm_segment[self.index] @ m.seg_rate_request) if customers else 0.0
-        # Restricted and non-public complex requests follow the automation share; relayed
-        # (generalized) requests all reach a person.
-        direct = mix[0] + mix[2] * (1 - self.params.answer_in_public)
-        human_share = direct * (1 - self.params.automation_share) + mix[1]
-        return np.ceil(self.params.staffing_ratio * demand * human_share)
-
     def advisors(self) -> float:
         """Number of advisors employed."""
         return self.params.advisors_per_10k * self.customers / 10_000.0
 
-    def meeting_capacity(self) -> float:
-        """Advisor meetings the firm can hold today."""
-        return np.floor(self.advisors() * self.params.advisor_meetings_per_day)
-
     def update_reputation(self) -> None:
-        """Public reputation: a moving average of the valence of public talk about the firm."""
-        total = self.reputation_hits + self.reputation_praise
-        if total:
-            target = self.reputation_praise / total
-            self.reputation += 0.05 * (target - self.reputation)
+        """Public reputation follows the valence of the day's public talk (sim.rules.firms.reputation_step)."""
+        self.reputation = reputation_step(self.reputation, self.reputation_praise, self.reputation_hits,
+                                          self.model.params.wom.reputation_rate)
         self.reputation_hits = self.reputation_praise = 0
 
 
@@ -114,15 +90,26 @@ class Intermediary(mesa.Agent):
 _STATE_FIELDS = [f.name for f in fields(ConsumerState)]
 
 
+#: Consumer variables computed by the rules from others: reading them is fine, writing them is refused.
+DERIVED = {"trust": "it is computed from evidence_pos and evidence_neg every day; set those instead"}
+
+
 class Consumer(mesa.Agent):
     """A view on row ``index`` of the consumer state arrays.
 
     Every state variable (``trust``, ``satisfaction``, ``firm``, ...) is a
-    property that reads and writes the model's arrays.
+    property that reads and writes the model's arrays; derived variables
+    (:data:`DERIVED`) refuse writes. Views are not registered in
+    ``model.agents`` (which holds firms and intermediaries): consumers are
+    reached through ``model.consumers``, so Mesa tools see the same agent set
+    whichever views exist. ``unique_id`` is ``index + 1``.
     """
 
     def __init__(self, model: ExchangeModel, index: int):
-        super().__init__(model)
+        # mesa.Agent.__init__ would register the view in model.agents: set its fields directly.
+        self.model = model
+        self.unique_id = index + 1
+        self.pos = None
         self.index = index
 
     def as_dict(self) -> dict:
@@ -142,6 +129,8 @@ def _make_property(name: str) -> property:
         return getattr(self.model.state, name)[self.index].item()
 
     def set_(self, value):
+        if name in DERIVED:
+            raise AttributeError(f"consumer {self.index}: {name} cannot be set: {DERIVED[name]}")
         getattr(self.model.state, name)[self.index] = value
 
     return property(get, set_, doc=f"The consumer's ``{name}`` (see ConsumerState).")

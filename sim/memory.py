@@ -9,23 +9,22 @@ consumers) the peak is the larger of two moments:
 
 - the tick loop: 0.41 GiB at 200k consumers, 0.63 at 1M, 1.59 at 5M with 10
   ties each. Per consumer about 218 bytes: state (89, sim/state.py), the day
-  book (32, sim/rules/kernels.py), influence totals (16), talker,
+  book (32, sim/rules/daybook.py), influence totals (16), talker,
   recognition and touched buffers (9), adopted-tie counts (9), graph row
   offsets and degrees (16) and the day's event temporaries; 4 bytes per tie
   (the CSR index); a base of the interpreter with numpy, pandas, mesa and
-  networkx, the compiled kernels when used (sim/rules/kernels.py), and the
+  networkx, numba and the compiled passes (sim/rules/jit.py), and the
   influence edge buffers (up to 2M pending edges and their merge). Runs too
   short to fill those buffers peak lower; the estimate is for a full run.
 - building the graph: rewiring temporaries of about 16 bytes per directed tie
   (0.67 GiB at 1M consumers with 20 ties each).
 - networkx (smaller graphs): networkx holds each tie as dict entries, about
-  125 bytes per directed tie and 600 bytes per node; numba is loaded only when
-  the compiled passes run (from ``kernels.COMPILE_FROM`` consumers), which
-  adds the difference of the two tick-loop bases.
+  125 bytes per directed tie and 600 bytes per node, plus what numba and the
+  compiled passes add (the difference of the two tick-loop bases).
 
 Measured peaks of full runs lie within 10% of the prediction from 200k to 5M
 consumers (tests/test_memory.py checks 200k against a fresh measurement, to
-25%). The first large run after installation also compiles the kernels,
+25%). The first large run after installation also compiles the passes,
 which adds about 0.1-0.2 GiB once; the estimate leaves that out.
 """
 
@@ -39,8 +38,8 @@ __all__ = ["MemoryError_", "check_memory", "estimate_peak_bytes", "machine_memor
 
 MIB = 2**20
 
-#: Tick loop: interpreter, libraries, compiled kernels and influence buffers (runs from
-#: ``kernels.COMPILE_FROM`` consumers), or the same without the compiled kernels.
+#: Tick loop: interpreter, libraries, compiled passes and influence buffers; the same without the
+#: compiled passes (the difference is what numba and the passes add on the networkx path).
 BASE_BYTES = 400 * MIB
 NUMPY_BASE_BYTES = 193 * MIB
 #: Tick loop, per consumer: state arrays, day book, buffers, per-tick temporaries.
@@ -72,15 +71,10 @@ def estimate_peak_bytes(sc: Scenario) -> int:
     n = sc.population.consumers
     ties = _directed_ties(sc)
     if sc.network.kind == "complete" or fastgraph.supports(sc.network, n):
-        from sim.rules.kernels import use_compiled
-
-        base = BASE_BYTES if use_compiled(n) else NUMPY_BASE_BYTES
-        loop = base + n * BYTES_PER_CONSUMER + ties * BYTES_PER_TIE
+        loop = BASE_BYTES + n * BYTES_PER_CONSUMER + ties * BYTES_PER_TIE
         build = BUILD_BASE_BYTES + n * BUILD_BYTES_PER_CONSUMER + ties * BUILD_BYTES_PER_TIE
         return int(max(loop, build))
-    from sim.rules.kernels import use_compiled
-
-    kernels = BASE_BYTES - NUMPY_BASE_BYTES if use_compiled(n) else 0  # numba and the compiled passes
+    kernels = BASE_BYTES - NUMPY_BASE_BYTES  # numba and the compiled passes
     return int(NX_BASE_BYTES + kernels + n * (BYTES_PER_CONSUMER + NX_BYTES_PER_NODE) + ties * NX_BYTES_PER_TIE)
 
 

@@ -30,13 +30,14 @@ adds the model's rates, reusable buffers and temporaries to predict a run.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, fields
 
 import numpy as np
 
 from sim.scenario.schema import Scenario
 
-__all__ = ["ConsumerState", "BYTES_PER_CONSUMER"]
+__all__ = ["BYTES_PER_CONSUMER", "ConsumerState", "StateArrays"]
 
 F32 = np.float32
 
@@ -128,12 +129,12 @@ class ConsumerState:
             adequate_quality=seg("adequate_quality"),
             desired_quality=seg("desired_quality"),
             expected_response_h=seg("expected_response_h"),
-            satisfaction=np.full(n, 0.5, F32),
+            satisfaction=np.full(n, sc.satisfaction.initial, F32),
             evidence_pos=pos,
             evidence_neg=neg,
             trust=(pos + 1) / (pos + neg + 2),
             recognition=np.zeros(n, F32),
-            attachment=np.full(n, 0.2, F32),
+            attachment=np.full(n, sc.trust.initial_attachment, F32),
             last_quality=seg("predicted_quality"),
             help_received=np.zeros(n, F32),
             from_firm=np.zeros(n, F32),
@@ -147,6 +148,10 @@ class ConsumerState:
             adopted=np.zeros(n, dtype=bool),
             treated=np.zeros(n, dtype=bool),
         )
+
+    def arrays(self) -> StateArrays:
+        """The same arrays (not copies) as a named tuple, the form compiled passes take."""
+        return StateArrays(*(getattr(self, n) for n in StateArrays._fields))
 
     def row(self, i: int) -> dict:
         """All variables of consumer ``i`` as plain Python values."""
@@ -169,6 +174,9 @@ class ConsumerState:
             bad.append("adequate_quality > desired_quality")
         return bad
 
+
+#: The state arrays as a named tuple (``ConsumerState.arrays()``): compiled passes read ``S.trust[i]``.
+StateArrays = namedtuple("StateArrays", [f.name for f in fields(ConsumerState)])
 
 #: Bytes of consumer state per consumer (arrays above), used by the memory estimate.
 BYTES_PER_CONSUMER = 21 * 4 + 2 + 1 + 2

@@ -194,7 +194,7 @@ def random_scenario_dict(draw, behaviour: bool = False) -> dict:
                          "request_weight": st.floats(0.0, 10.0),
                          "intense_weight": st.floats(0.0, 10.0),
                          "recognition_weight": st.floats(0.0, 10.0),
-                         "promise_weight": st.floats(0.0, 50.0), "wom_weight": st.floats(0.0, 10.0),
+                         "broken_promise_weight": st.floats(0.0, 50.0), "wom_weight": st.floats(0.0, 10.0),
                          "public_weight": st.floats(0.0, 10.0),
                          "recognition_decay": unit, "attachment_rate": unit}
         data["privacy"] = {"overask_weight": st.floats(0.0, 10.0),

@@ -110,7 +110,7 @@ def test_extreme_but_valid_parameters_keep_state_in_bounds(tiny_scenario):
         expectations={"predicted_rate": 1.0, "adequate_up_rate": 1.0, "adequate_down_rate": 1.0,
                       "desired_rate": 1.0, "response_rate": 1.0, "peer_weight": 1.0,
                       "announcement_weight": 1.0},
-        trust={"forgetting": 0.5, "negative_weight": 10.0, "promise_weight": 50.0,
+        trust={"forgetting": 0.5, "negative_weight": 10.0, "broken_promise_weight": 50.0,
                "recognition_decay": 1.0, "attachment_rate": 1.0},
         channels={"quality_noise": 1.0},
         wom={"base_rate": 1.0, "adoption_p": 1.0, "adoption_q": 5.0},

@@ -1,73 +1,149 @@
-"""Satisfaction from experience against expectations, and expectation adaptation.
+"""Experience: how a contact satisfies, and how the day's contacts become satisfaction.
 
-Satisfaction of one contact (expectation-disconfirmation with asymmetric
-weights and a zone of tolerance):
-
-    d = P - E
-    s = clip(0.5 + w_p (P - 0.5) + w_+ max(d, 0) - w_- max(-d, 0) - w_a max(A - P, 0), 0, 1)
-
-where P is perceived quality, E the predicted level, A the adequate
-(entitled) level. Lateness adds ``- tau * max(t - T, 0) / h`` for answers.
+A contact is experienced against the consumer's norms (expectation
+disconfirmation with asymmetric weights and a zone of tolerance), graded into
+beta evidence about the firm, and written in the day book; at the end of the
+day the book is closed: satisfaction and the reported quality move toward the
+day's weighted means, the evidence joins the consumer's evidence, and the
+norms adapt (:mod:`sim.rules.expectations`).
 
 References:
-    Oliver, R. L. (1980). A cognitive model of the antecedents and consequences
-    of satisfaction decisions. JMR 17(4), 460-469.
-    Anderson, E. W., & Sullivan, M. W. (1993). Marketing Science 12(2), 125-143.
-    Zeithaml, V. A., Berry, L. L., & Parasuraman, A. (1993). JAMS 21(1), 1-12.
+    [1] Oliver, R. L. (1980). A cognitive model of the antecedents and
+        consequences of satisfaction decisions. JMR 17(4), 460-469.
+    [2] Anderson, E. W., & Sullivan, M. W. (1993). The antecedents and
+        consequences of customer satisfaction for firms. Marketing Science
+        12(2), 125-143.
+    [3] Zeithaml, V. A., Berry, L. L., & Parasuraman, A. (1993). The nature and
+        determinants of customer expectations of service. JAMS 21(1), 1-12.
+    [4] Mittal, V., Ross, W. T., & Baldasare, P. M. (1998). The asymmetric
+        impact of negative and positive attribute-level performance. JM 62(1).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["adapt_expectations", "contact_satisfaction", "lateness_penalty", "evidence_from_satisfaction"]
+from sim.rules import daybook as B
+from sim.rules import expectations as ex
+from sim.rules import trust as tr
+from sim.rules.jit import kernel, rule
+
+__all__ = ["close_day", "contact_satisfaction", "lateness_penalty", "score_contacts", "smoothed"]
 
 
-def contact_satisfaction(perceived: np.ndarray, predicted: np.ndarray, adequate: np.ndarray, performance_w: float,
-                         gain_w: float, loss_w: float, below_adequate_w: float) -> np.ndarray:
-    """Satisfaction of contacts on [0, 1] (see module docstring), in float64."""
+@rule
+def contact_satisfaction(perceived, predicted, adequate, sat):
+    """Satisfaction of one contact, on [0, 1].
+
+    ``s = clip(0.5 + w_p (P - 0.5) + w_+ max(d, 0) - w_- max(-d, 0) - w_a max(A - P, 0), 0, 1)``
+    with ``d = P - E``: P perceived quality, E predicted level, A adequate
+    level (all quality on [0, 1]); ``w_p = sat.performance_weight`` [2],
+    ``w_+ = sat.gain_weight`` [1], ``w_- = sat.loss_weight`` [4] (losses loom
+    larger: an assumption from the literature), ``w_a = sat.below_adequate_weight``
+    (the zone of tolerance's floor [3]). A contact exactly as predicted, at
+    P = 0.5 and above A, gives 0.5.
+    """
     d = perceived - predicted
-    s = (0.5 + performance_w * (perceived - 0.5) + gain_w * np.maximum(d, 0.0) - loss_w * np.maximum(-d, 0.0)
-         - below_adequate_w * np.maximum(adequate - perceived, 0.0))
-    return np.minimum(np.maximum(s, 0.0), 1.0)
+    s = (0.5 + sat.performance_weight * (perceived - 0.5) + sat.gain_weight * max(d, 0.0)
+         - sat.loss_weight * max(-d, 0.0) - sat.below_adequate_weight * max(adequate - perceived, 0.0))
+    return min(max(s, 0.0), 1.0)
 
 
-def lateness_penalty(response_h: np.ndarray, expected_h: np.ndarray, sensitivity: np.ndarray,
-                     scale_h: float, relief: np.ndarray | float = 0.0) -> np.ndarray:
-    """Satisfaction lost to lateness: sensitivity * max(t - T, 0) / scale, reduced by ``relief``.
+@rule
+def lateness_penalty(response_h, expected_h, sensitivity, scale_h, relief):
+    """Satisfaction lost to a late answer: ``sensitivity * min(max(t - T, 0) / h, 1) * (1 - relief)``.
 
-    ``relief`` (0..1) is the share of the penalty removed when the answer comes
-    at a booked appointment: the consumer knew when, so waiting carries less
-    uncertainty (seed 003).
+    t the response time and T the expected one (hours), h =
+    ``satisfaction.time_scale_h`` (hours of lateness that cost the whole
+    sensitivity), ``relief`` the share removed at a booked appointment (the
+    consumer knew when: seed 003). On [0, sensitivity].
     """
-    late = np.maximum(response_h - expected_h, 0.0) / scale_h
-    return sensitivity * np.minimum(late, 1.0) * (1.0 - relief)
+    late = max(response_h - expected_h, 0.0) / scale_h
+    return sensitivity * min(late, 1.0) * (1.0 - relief)
 
 
-def evidence_from_satisfaction(s: np.ndarray, weight: float,
-                               negative_weight: float) -> tuple[np.ndarray, np.ndarray]:
-    """Graded beta evidence: satisfaction above 0.5 is positive, below is negative.
+@rule
+def smoothed(old, target, rate):
+    """Exponential smoothing ``old + rate (target - old)`` (satisfaction, reported quality)."""
+    return old + rate * (target - old)
 
-    pos = w * 2 max(s - 0.5, 0); neg = w * k_neg * 2 max(0.5 - s, 0). A neutral
-    contact carries no evidence; a bad one weighs ``negative_weight`` times a
-    good one (Slovic 1993).
+
+@kernel
+def score_contacts(book, touched, idx, perceived, weight, penalty, recog, S, promise, sat, trp, out):
+    """Score contacts ``idx`` (perceived quality, lateness penalty, recognition) into the day book.
+
+    Per contact j of consumer i: s = clip(contact_satisfaction - penalty_j, 0, 1)
+    is written to ``out[j]``; the book's contact columns add the weight, the
+    weighted quality and satisfaction, the graded evidence
+    (:func:`sim.rules.trust.graded_evidence`) plus the evidence of a promise
+    kept or broken (:func:`sim.rules.trust.promise_evidence`), the recognition
+    value and one count. ``penalty`` and ``recog`` have one value per contact,
+    or a single value for all.
     """
-    pos = weight * 2.0 * np.maximum(s - 0.5, 0.0)
-    neg = weight * negative_weight * 2.0 * np.maximum(0.5 - s, 0.0)
-    return pos, neg
+    npen = penalty.shape[0]
+    nrec = recog.shape[0]
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        p = perceived[j]
+        touched[i] = 1
+        s = contact_satisfaction(p, np.float64(S.predicted_quality[i]), np.float64(S.adequate_quality[i]), sat)
+        s = min(max(s - penalty[j if npen > 1 else 0], 0.0), 1.0)
+        pos = tr.graded_positive(s, weight)
+        neg = tr.graded_negative(s, weight, trp)
+        pr = promise[S.firm[i], S.segment[i]]
+        if pr > 0:
+            neg = neg + tr.broken_promise(pr, p, weight, trp)
+            pos = pos + tr.kept_promise(pr, p, weight, trp)
+        book[i, B.WEIGHT] += np.float32(weight)
+        book[i, B.WEIGHTED_QUALITY] += np.float32(p * weight)
+        book[i, B.WEIGHTED_SATISFACTION] += np.float32(s * weight)
+        book[i, B.POSITIVE] += np.float32(pos)
+        book[i, B.NEGATIVE] += np.float32(neg)
+        book[i, B.RECOGNITION] += np.float32(recog[j if nrec > 1 else 0])
+        book[i, B.COUNT] += np.float32(1.0)
+        out[j] = s
 
 
-def adapt_expectations(predicted: np.ndarray, adequate: np.ndarray, desired: np.ndarray, experienced: np.ndarray,
-                       predicted_rate: float, up_rate: float, down_rate: float,
-                       desired_rate: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The three norms moved one step toward today's experience P (float64; new arrays).
+@kernel
+def close_day(book, touched, gain, S, sat, exp, adapt):
+    """Close the day book: evidence, recognition gained, satisfaction, reported quality and norms.
 
-    E += a_E (P - E) (adaptive "will" expectation, Boulding et al. 1993);
-    A ratchets: up at a_A+ when P > A, down at a_A- otherwise (Rust & Oliver 2000);
-    D rises at a_D when P > D (dreams follow the best seen) and never falls;
-    then A <= D is kept.
+    For each consumer with a row today: the day's positive and negative
+    evidence join the evidence counts; the recognition gained is handed to
+    the relationships pass (``gain``); when the day's contacts have weight w,
+    with weighted means P (quality) and s (satisfaction),
+    satisfaction <- smoothed(satisfaction, s, sat.memory), reported quality
+    <- smoothed(reported, P, sat.reported_quality_memory), and (when
+    ``adapt``) the three norms take one step toward P
+    (:func:`sim.rules.expectations.adapt_norms`). Returns the sum of P and
+    the number of consumers with a weighted contact (the day's delivered
+    quality is their ratio).
     """
-    e = predicted + predicted_rate * (experienced - predicted)
-    a = adequate + np.where(experienced > adequate, up_rate, down_rate) * (experienced - adequate)
-    d = desired + desired_rate * np.maximum(experienced - desired, 0.0)
-    return e, np.minimum(a, d), d
+    total = 0.0
+    hits = 0
+    for i in range(book.shape[0]):
+        if touched[i] == 0:
+            continue
+        touched[i] = 0
+        S.evidence_pos[i] = np.float32(np.float64(S.evidence_pos[i]) + np.float64(book[i, B.POSITIVE]))
+        S.evidence_neg[i] = np.float32(np.float64(S.evidence_neg[i]) + np.float64(book[i, B.NEGATIVE]))
+        gain[i] = book[i, B.RECOGNITION]
+        w = np.float64(book[i, B.WEIGHT])
+        if w > 0:
+            p = np.float64(book[i, B.WEIGHTED_QUALITY]) / w
+            s = np.float64(book[i, B.WEIGHTED_SATISFACTION]) / w
+            total += p
+            hits += 1
+            S.satisfaction[i] = np.float32(min(max(smoothed(np.float64(S.satisfaction[i]), s, sat.memory), 0.0),
+                                               1.0))
+            S.last_quality[i] = np.float32(smoothed(np.float64(S.last_quality[i]), p,
+                                                    sat.reported_quality_memory))
+            if adapt:
+                e, a, d = ex.adapt_norms(np.float64(S.predicted_quality[i]), np.float64(S.adequate_quality[i]),
+                                         np.float64(S.desired_quality[i]), p, exp)
+                S.predicted_quality[i] = np.float32(e)
+                S.adequate_quality[i] = np.float32(a)
+                S.desired_quality[i] = np.float32(d)
+        for c in range(B.CONTACT_COLUMNS):
+            book[i, c] = 0.0
+    return total, hits

@@ -25,7 +25,9 @@ __all__ = [
     "FirmParams",
     "InfluenceParams",
     "IntermediaryParams",
+    "ListeningParams",
     "NetworkParams",
+    "OfferParams",
     "PopulationParams",
     "PrivacyParams",
     "RunParams",
@@ -187,6 +189,29 @@ class ChannelParams:
                                   meaning="Cost of one human answer (a call handled by a person).")
     cost_advisor_eur: float = param(60.0, unit="EUR/meeting", bounds=(0.0, 10000.0),
                                     meaning="Cost of one advisor meeting.")
+    answer_service_share: float = param(0.5, unit="share", bounds=SHARE, source="assumption",
+                                        meaning="Weight of the firm's delivered quality in an answer's quality "
+                                                "(the rest is the channel's own quality).")
+    automation_shortfall: float = param(0.3, unit="quality per unit of human need", bounds=SHARE,
+                                        source="seed 001 (assumption on the size)",
+                                        meaning="Quality an automated answer loses for a consumer who fully "
+                                                "needs a person.")
+    appointment_relief: float = param(0.7, unit="share", bounds=SHARE, source="seed 003 (assumption on the size)",
+                                      meaning="Share of the lateness penalty removed when a person answers at a "
+                                              "booked appointment.")
+    public_answer_extra_h: float = param(1.0, unit="hours", bounds=(0.0, 1000.0), source="assumption",
+                                         meaning="Extra time an automated public answer takes over a private one.")
+    advisor_service_share: float = param(0.5, unit="share", bounds=SHARE, source="assumption",
+                                         meaning="Weight of the firm's delivered quality in an advisor meeting "
+                                                 "(the rest is the human channel's quality).")
+    advisor_quality_bonus: float = param(0.1, unit="quality", bounds=SHARE, source="seed 000 (assumption on the size)",
+                                         meaning="Quality a face-to-face meeting adds over an answer.")
+    followup_evidence_share: float = param(0.5, unit="share", bounds=(0.0, 10.0), source="seed 000; seed 001",
+                                           meaning="Evidence of a complaint follow-up, as a share of an advisor "
+                                                   "meeting's (trust.intense_weight).")
+    followup_cost_answers: float = param(2.0, unit="human answers", bounds=(0.0, 100.0), source="assumption",
+                                         meaning="Cost of a complaint follow-up, in human answers "
+                                                 "(channels.cost_human_eur each).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,6 +369,13 @@ class SatisfactionParams:
                                 meaning="Lateness (hours beyond expected) that costs one unit of satisfaction.")
     memory: float = param(0.1, unit="1/contact-day", bounds=SHARE,
                           meaning="Weight of a day's experience in the satisfaction state.")
+    initial: float = param(0.5, unit="[0,1]", bounds=SHARE,
+                           meaning="Satisfaction at the start and when a relationship begins with a new firm.")
+    reported_quality_memory: float = param(0.3, unit="1/contact-day", bounds=SHARE, source="assumption",
+                                           meaning="Weight of a day's perceived quality in the quality a consumer "
+                                                   "reports to peers.")
+    complaint_below: float = param(0.3, unit="[0,1]", bounds=SHARE, source="assumption",
+                                   meaning="An answer whose satisfaction falls below this is a complaint.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,10 +395,17 @@ class ExpectationParams:
                                  meaning="Adaptation of expected response time toward experienced times.")
     peer_weight: float = param(0.05, unit="1/message", bounds=SHARE, source="seed 003",
                                meaning="Pull of a peer's reported quality on predicted and dreamed levels.")
-    promise_weight: float = param(0.01, unit="1/day", bounds=SHARE, source="Zeithaml et al. 1993 (explicit promises)",
-                                  meaning="Pull of the firm's promised quality on predicted quality.")
+    promised_quality_pull: float = param(0.01, unit="1/day", bounds=SHARE,
+                                         source="Zeithaml et al. 1993 (explicit promises)",
+                                         meaning="Pull of the firm's promised quality on predicted quality.")
     announcement_weight: float = param(0.1, unit="1/day", bounds=SHARE, source="seed 003",
                                        meaning="Pull of an announced response time on expected response time.")
+    promised_response_share: float = param(0.5, unit="share", bounds=SHARE, source="assumption",
+                                           meaning="Pull of a promised response time, as a share of an "
+                                                   "announcement's (announcement_weight).")
+    peer_desired_share: float = param(0.5, unit="share", bounds=SHARE, source="assumption",
+                                      meaning="Pull of a peer's reported quality on the dreamed level, as a share "
+                                              "of its pull on the predicted level (peer_weight).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,8 +425,12 @@ class TrustParams:
     recognition_weight: float = param(0.5, unit="evidence", bounds=(0.0, 10.0), source="seed 001",
                                       meaning="Positive evidence per unit of recognition received "
                                               "(scaled by recognition seeking).")
-    promise_weight: float = param(3.0, unit="evidence/quality gap", bounds=(0.0, 50.0), source="seed 002",
-                                  meaning="Negative evidence per unit of broken promise on a contact.")
+    broken_promise_weight: float = param(3.0, unit="evidence/quality gap", bounds=(0.0, 50.0), source="seed 002",
+                                         meaning="Negative evidence per unit of broken promise on a contact "
+                                                 "(times the contact's weight).")
+    kept_promise_share: float = param(0.1, unit="share", bounds=SHARE, source="seed 002 (assumption on the size)",
+                                      meaning="Positive evidence of a kept promise, as a share of half the "
+                                              "broken-promise weight.")
     wom_weight: float = param(0.1, unit="evidence/message", bounds=(0.0, 10.0), source="seed 001",
                               meaning="Evidence carried by a peer's recommendation or warning.")
     public_weight: float = param(0.05, unit="evidence/message", bounds=(0.0, 10.0), source="seed 004",
@@ -396,6 +439,13 @@ class TrustParams:
                                     meaning="Positive evidence at the start.")
     initial_negative: float = param(1.0, unit="evidence", bounds=(0.0, 1000.0),
                                     meaning="Negative evidence at the start.")
+    initial_attachment: float = param(0.2, unit="[0,1]", bounds=SHARE,
+                                      meaning="Attachment at the start (a relationship with a new firm starts at 0).")
+    recognition_gain: float = param(0.2, unit="recognition per unit received", bounds=SHARE, source="assumption",
+                                    meaning="Felt recognition added per unit of recognition value received in a day.")
+    attachment_recognition_share: float = param(0.5, unit="share", bounds=SHARE, source="Morgan & Hunt 1994",
+                                                meaning="Share of attachment's target that depends on recognition "
+                                                        "(target = trust x (1 - share + share x recognition)).")
     recognition_decay: float = param(0.01, unit="1/day", bounds=SHARE,
                                      meaning="Daily decay of felt recognition.")
     attachment_rate: float = param(0.005, unit="1/day", bounds=SHARE, source="Morgan & Hunt 1994",
@@ -423,6 +473,15 @@ class WomParams:
                               meaning="Bass innovation rate for the adoption submodel (0 = off).")
     adoption_q: float = param(0.0, unit="1/day", bounds=(0.0, 5.0), source="Bass 1969",
                               meaning="Bass imitation rate: hazard per adopted share of ties.")
+    help_per_answer: float = param(0.2, unit="help/day", bounds=SHARE, source="Gouldner 1960 (assumption on the size)",
+                                   meaning="Felt help added on a day the firm answers a consumer's request.")
+    help_per_peer_message: float = param(0.1, unit="help/message", bounds=SHARE, source="Gouldner 1960",
+                                         meaning="Felt help added per peer message received.")
+    help_persistence: float = param(0.9, unit="per day", bounds=SHARE, source="assumption",
+                                    meaning="Share of felt help kept each day.")
+    reputation_rate: float = param(0.05, unit="1/day", bounds=SHARE, source="assumption",
+                                   meaning="Speed at which a firm's public reputation follows the valence of "
+                                           "the day's public talk about it.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,6 +493,8 @@ class PrivacyParams:
                                   meaning="Daily negative evidence per unit of data asked beyond need x sensitivity.")
     misuse_weight: float = param(5.0, unit="evidence/event", bounds=(0.0, 100.0), source="Aguirre et al. 2015",
                                  meaning="Negative evidence from one misuse event x sensitivity.")
+    personalization_gain: float = param(0.1, unit="quality", bounds=SHARE, source="Aguirre et al. 2015",
+                                        meaning="Quality added by full personalisation with all the data it needs.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,11 +541,38 @@ class FailureParams:
 
 
 @dataclass(frozen=True, slots=True)
+class OfferParams:
+    """Offers the firms broadcast to their whole public."""
+
+    purchase_rate: float = param(0.2, unit="share", bounds=SHARE, source="assumption",
+                                 meaning="Probability of accepting a perfectly fitting offer at full trust "
+                                         "(scaled by fit x trust).")
+    margin_days: float = param(30.0, unit="days", bounds=(0.0, 3650.0), source="assumption",
+                               meaning="Margin of one accepted offer, in days of a customer's margin.")
+    cost_statement_share: float = param(0.2, unit="share", bounds=(0.0, 100.0), source="assumption",
+                                        meaning="Cost of one offer sent, as a share of a statement's cost.")
+
+
+@dataclass(frozen=True, slots=True)
+class ListeningParams:
+    """How listening firms hear their customers."""
+
+    feedback_share: float = param(0.01, unit="share/day", bounds=SHARE, source="seed 001 (assumption on the size)",
+                                  meaning="Share of all consumers whose feedback a listening firm hears each day.")
+    quality_pull_share: float = param(0.5, unit="share", bounds=SHARE, source="assumption",
+                                      meaning="Pull of heard expectations on the offer's quality, as a share of "
+                                              "the firm's listening rate (quality only rises).")
+
+
+@dataclass(frozen=True, slots=True)
 class InfluenceParams:
     """Bounds on the realized-influence graph."""
 
     max_edges: int = param(200_000, unit="edges", bounds=(100, 50_000_000),
                            meaning="Heaviest influence edges kept (exact below this size).")
+    control_window_days: int = param(30, unit="days", bounds=(1, 3650),
+                                     meaning="Days of received messages over which the firms' control share "
+                                             "is measured.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,6 +597,8 @@ class Scenario:
     churn: ChurnParams = section(ChurnParams, "Churn and switching.")
     campaign: CampaignParams = section(CampaignParams, "Campaign experiment.")
     failure: FailureParams = section(FailureParams, "Service failure.")
+    offers: OfferParams = section(OfferParams, "Broadcast offers.")
+    listening: ListeningParams = section(ListeningParams, "Listening firms.")
     influence: InfluenceParams = section(InfluenceParams, "Influence tracking.")
 
 

@@ -1,0 +1,80 @@
+"""Expectations: the three norms (possible, entitled, dreamed) and expected response time.
+
+Each consumer holds a predicted ("will") level E, an adequate (entitled)
+level A and a desired (dreamed) level D of quality [3], and an expected
+response time. They adapt to experience, to what peers report
+(:mod:`sim.rules.word_of_mouth`) and to what the firm announces or promises.
+
+References:
+    [1] Boulding, W., Kalra, A., Staelin, R., & Zeithaml, V. A. (1993). A
+        dynamic process model of service quality. JMR 30(1), 7-27.
+    [2] Rust, R. T., & Oliver, R. L. (2000). Should we delight the customer?
+        JAMS 28(1), 86-94.
+    [3] Zeithaml, V. A., Berry, L. L., & Parasuraman, A. (1993). The nature and
+        determinants of customer expectations of service. JAMS 21(1), 1-12.
+    [4] Helson, H. (1964). Adaptation-level theory. Harper & Row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.rules.jit import kernel, rule
+
+__all__ = ["adapt_norms", "anchor", "pulled"]
+
+
+@rule
+def adapt_norms(predicted, adequate, desired, experienced, exp):
+    """The three norms after one step toward today's experienced quality P (quality on [0, 1]).
+
+    - ``E += a_E (P - E)``, a_E = ``expectations.predicted_rate`` (adaptive
+      expectations [1], adaptation level [4]);
+    - ``A += a (P - A)`` with a = ``adequate_up_rate`` when P > A, else
+      ``adequate_down_rate`` (the entitled level ratchets up [2]: an assumption
+      from the literature);
+    - ``D += a_D max(P - D, 0)``, a_D = ``desired_rate`` (dreams follow the best
+      seen and never fall);
+    - then ``A <= D`` is kept. Returns (E, A, D).
+    """
+    e = predicted + exp.predicted_rate * (experienced - predicted)
+    a = adequate + (exp.adequate_up_rate if experienced > adequate else exp.adequate_down_rate) * (
+        experienced - adequate)
+    d = desired + exp.desired_rate * max(experienced - desired, 0.0)
+    return e, min(a, d), d
+
+
+@rule
+def pulled(value, target, rate):
+    """``value + rate (target - value)``: a norm pulled toward a target (announcement, promise)."""
+    return value + rate * (target - value)
+
+
+@kernel
+def anchor(S, announced_h, promise, promised_h, exp):
+    """Once a day, what firms announce and promise pulls their customers' expectations.
+
+    For a customer of firm f in segment g:
+    ``T <- pulled(T, announced_h[f], expectations.announcement_weight)`` when f
+    announces a response time (seed 003); ``E <- pulled(E, promise[f, g],
+    expectations.promised_quality_pull)`` when f promises a quality [3];
+    ``T <- pulled(T, promised_h[f], promised_response_share x announcement_weight)``
+    when f promises a response time. T in hours, E quality on [0, 1].
+    """
+    w_resp = exp.promised_response_share * exp.announcement_weight
+    for i in range(S.firm.shape[0]):
+        f = S.firm[i]
+        if f < 0:
+            continue
+        er = np.float64(S.expected_response_h[i])
+        a = announced_h[f]
+        if a > 0:
+            er = pulled(er, a, exp.announcement_weight)
+        pr = promise[f, S.segment[i]]
+        if pr > 0:
+            S.predicted_quality[i] = np.float32(pulled(np.float64(S.predicted_quality[i]), pr,
+                                                       exp.promised_quality_pull))
+        r = promised_h[f]
+        if r > 0:
+            er = pulled(er, r, w_resp)
+        S.expected_response_h[i] = np.float32(er)
