@@ -1,6 +1,7 @@
 """Generate the ODD's parameter and outcome tables from the code.
 
-The parameter table is built from the scenario schema
+The schedule (section 3) is built from :data:`sim.phases.PHASES`, the
+parameter table from the scenario schema
 (:func:`sim.scenario.iter_params`: path, default, unit, bounds, meaning,
 source) and the outcome table from the outcome registry
 (:data:`sim.metrics.OUTCOMES`). Each is written into ``docs/ODD.md`` between
@@ -8,6 +9,7 @@ its markers::
 
     <!-- params:start -->  ...  <!-- params:end -->
     <!-- outcomes:start --> ...  <!-- outcomes:end -->
+    <!-- schedule:start --> ...  <!-- schedule:end -->
 
 Everything between a pair of markers is rewritten; the rest of the file is
 left untouched.
@@ -34,7 +36,7 @@ ODD = DOCS / "ODD.md"
 if str(ROOT) not in sys.path:  # run as a script from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
-BLOCKS = ("params", "outcomes")
+BLOCKS = ("params", "outcomes", "schedule")
 
 
 def _start(name: str) -> str:
@@ -142,7 +144,23 @@ def render_outcomes() -> str:
     return "\n".join(out)
 
 
-RENDER = {"params": render_params, "outcomes": render_outcomes}
+def render_schedule() -> str:
+    """The day's phases, in order, from :data:`sim.phases.PHASES`."""
+    from sim.phases import PHASES
+
+    out = ["| # | Phase | Function | What happens |", "|---|---|---|---|"]
+    out.append("| 0 | start of day | `ExchangeModel.step` | The day's age mix (`AgeMix.at`) and an empty "
+               "`Day` (sim/day.py) that carries the day between phases. |")
+    for k, ph in enumerate(PHASES, 1):
+        out.append(f"| {k} | {ph.name} | `sim.phases.{ph.run.__name__}` | {_cell(ph.summary[:1].upper() + ph.summary[1:])}. |")
+    out.append(f"| {len(PHASES) + 1} | record | `ExchangeModel._record` | Firms update their reputation; the day's "
+               "outcomes are written (state means from the sums of the relationships phase, corrected for "
+               "the day's churners). |")
+    out.append("")
+    return "\n".join(out)
+
+
+RENDER = {"params": render_params, "outcomes": render_outcomes, "schedule": render_schedule}
 
 
 def replace_block(text: str, name: str, body: str) -> str:

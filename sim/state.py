@@ -19,7 +19,7 @@ Per variable (bytes per consumer):
 - ``evidence_pos``, ``evidence_neg``: float32 (4); with forgetting 0.99 a
   day evidence stays below ~100 times the daily weight, far from float32's
   limits; a day's contacts are summed in the float32 day book
-  (sim/rules/kernels.py) and added once, in float64, then rounded;
+  (sim/rules/daybook.py) and added once, in float64, then rounded;
 - ``from_firm``, ``from_peers``: float32 (4); exact counts up to 2**24
   (16.7M messages per consumer, never reached in a run);
 - ``adopted``, ``treated``: bool (1).

@@ -2,17 +2,15 @@
 
 * Its generated parameter and outcome tables equal what ``docs/gen_params.py``
   produces from the schema and the outcome registry.
-* Its process overview (section 3) names every method that
-  ``ExchangeModel.step`` calls, in the order ``step`` calls them.
+* Its process overview (section 3) is generated from ``sim.phases.PHASES``,
+  the list ``ExchangeModel.step`` runs, so it names every phase in order.
 * Its consumer table (section 2) names every ``ConsumerState`` variable.
 """
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import importlib.util
-import inspect
 import re
 import subprocess
 import sys
@@ -21,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from sim.model import ExchangeModel
 from sim.state import ConsumerState
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,18 +44,7 @@ def _section(text: str, number: int) -> str:
     return m.group(1)
 
 
-def _step_calls() -> list[str]:
-    """Names of the model's own methods called by ``ExchangeModel.step``, in call order."""
-    src = textwrap.dedent(inspect.getsource(ExchangeModel.step))
-    calls = []
-    for node in ast.walk(ast.parse(src)):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"):
-            calls.append((node.lineno, node.col_offset, node.func.attr))
-    return [name for _, _, name in sorted(calls)]
-
-
-@pytest.mark.parametrize("block", ["params", "outcomes"])
+@pytest.mark.parametrize("block", ["params", "outcomes", "schedule"])
 def test_generated_block_is_up_to_date(block):
     gen = _gen()
     assert gen.current_block(_odd(), block) == gen.RENDER[block]().strip("\n"), (
@@ -88,24 +74,29 @@ def test_every_schema_parameter_is_in_the_table():
     assert not missing, f"parameters missing from docs/ODD.md: {missing}"
 
 
-def test_process_overview_names_every_method_step_calls_in_order():
+def test_process_overview_lists_the_phases_step_runs_in_order():
+    from sim.phases import PHASES
+
     overview = _section(_odd(), 3)
-    calls = _step_calls()
-    assert any(c.startswith("_phase_") for c in calls), "step() should call its phases"
-    missing = [c for c in calls if f"`{c}`" not in overview]
+    names = [f"`sim.phases.{ph.run.__name__}`" for ph in PHASES]
+    missing = [n for n in names if n not in overview]
     assert not missing, f"docs/ODD.md section 3 does not name: {missing}"
-    positions = [overview.index(f"`{c}`") for c in dict.fromkeys(calls)]
-    assert positions == sorted(positions), (
-        "docs/ODD.md section 3 lists the phases in another order than ExchangeModel.step: "
-        f"{list(dict.fromkeys(calls))}")
+    positions = [overview.index(n) for n in names]
+    assert positions == sorted(positions), "docs/ODD.md section 3 lists the phases in another order than PHASES"
 
 
-def test_every_phase_method_of_the_model_is_described():
-    text = _odd()
-    phases = [name for name, _ in inspect.getmembers(ExchangeModel, inspect.isfunction)
-              if name.startswith("_phase_")]
-    missing = [p for p in phases if f"`{p}`" not in text]
-    assert not missing, f"docs/ODD.md does not describe: {missing}"
+def test_step_runs_the_phases_of_the_list_in_order(monkeypatch):
+    import sim.phases as phases_mod
+    from sim.model import ExchangeModel
+    from sim.scenario.schema import Scenario
+
+    seen = []
+    wrapped = tuple(dataclasses.replace(ph, run=lambda m, d, _ph=ph: (seen.append(_ph.name), _ph.run(m, d)))
+                    for ph in phases_mod.PHASES)
+    monkeypatch.setattr("sim.model.PHASES", wrapped)
+    m = ExchangeModel(Scenario(), population__consumers=50, run__ticks=2)
+    m.step()
+    assert seen == [ph.name for ph in phases_mod.PHASES]
 
 
 def test_every_consumer_state_variable_is_in_the_entities_section():

@@ -71,11 +71,11 @@ def test_consumer_view_reads_its_row_of_every_state_array(model):
 
 
 def test_setting_a_consumer_attribute_writes_its_row_of_the_state_array(model):
-    before = model.state.trust.copy()
+    before = model.state.satisfaction.copy()
     c = model.consumers[3]
-    c.trust = 0.25
-    assert model.state.trust[3] == np.float32(0.25)
-    assert np.flatnonzero(model.state.trust != before).tolist() == [3]
+    c.satisfaction = 0.25
+    assert model.state.satisfaction[3] == np.float32(0.25)
+    assert np.flatnonzero(model.state.satisfaction != before).tolist() == [3]
     model.state.satisfaction[3] = 0.75
     assert c.satisfaction == 0.75
 
