@@ -10,6 +10,7 @@ import dataclasses
 import math
 import re
 import tomllib
+import types
 import typing
 from functools import cache
 from pathlib import Path
@@ -27,6 +28,10 @@ __all__ = [
     "to_toml",
     "with_overrides",
     "get_path",
+    "build_table",
+    "check_value",
+    "parse_toml",
+    "show_value",
 ]
 
 MAX_TOML_BYTES = 1_000_000
@@ -87,6 +92,31 @@ def _check_number(value: Any, meta: dict, integer: bool, path: str, problems: li
 
 
 def _check_value(tp: Any, value: Any, meta: dict, path: str, problems: list) -> Any:
+    """Check one TOML value against a field's type and metadata (bounds, choices).
+
+    Besides the scalar types, ``dict`` (name = number) and ``list`` (strings),
+    the generic types ``X | None``, ``list[X]``, ``tuple[X, ...]`` and
+    ``dict[str, X]`` check every item as ``X``, and ``Any`` accepts the value
+    as it is. Returns the checked value (None for a bad number or container).
+    """
+    if tp is Any:
+        return value
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        (inner,) = (a for a in args if a is not type(None))  # None is a default, never written
+        return _check_value(inner, value, meta, path, problems)
+    if origin in (list, tuple, dict):
+        table = origin is dict
+        if not isinstance(value, dict if table else list):
+            problems.append((path, "a table { key = value }" if table else "a list [...]", _show(value)))
+            return None
+        n = len(problems)
+        if table:
+            checked = {k: _check_value(args[1], v, meta, f"{path}.{k}", problems) for k, v in value.items()}
+        else:
+            checked = origin(_check_value(args[0], v, meta, f"{path}[{i}]", problems)
+                             for i, v in enumerate(value))
+        return checked if len(problems) == n else None
     if tp is bool:
         if not isinstance(value, bool):
             problems.append((path, "true or false", _show(value)))
@@ -151,6 +181,15 @@ def _build(cls: type, data: Any, path: str, problems: list) -> Any:
             if checked is not None:
                 kwargs[name] = checked
     return cls(**kwargs)
+
+
+#: The generic validation, for other TOML files whose structure is declared with the
+#: schema's ``param``/``section``/``table_list`` helpers (experiment files):
+#: ``build_table(cls, data, path, problems)`` builds ``cls`` from a table (unknown keys
+#: rejected, a bad value leaves the field's default); ``check_value`` checks one value.
+build_table = _build
+check_value = _check_value
+show_value = _show
 
 
 def _cross_checks(sc: Scenario, problems: list) -> None:
@@ -240,16 +279,24 @@ def scenario_from_dict(data: dict, source: str = "") -> Scenario:
     return sc
 
 
-def scenario_from_toml(text: str, source: str = "") -> Scenario:
-    """Parse and validate TOML text. Never executes or unpickles anything."""
+def parse_toml(text: str, source: str = "") -> dict:
+    """Parse TOML text of at most ``MAX_TOML_BYTES`` bytes. Never executes or unpickles anything.
+
+    Raises:
+        ScenarioError: for a larger text or invalid TOML.
+    """
     size = len(text.encode("utf-8", "ignore"))
     if size > MAX_TOML_BYTES:
         raise ScenarioError([("(file)", f"at most {MAX_TOML_BYTES} bytes", f"{size} bytes")], source)
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([("(syntax)", "valid TOML", str(exc))], source) from None
-    return scenario_from_dict(data, source)
+
+
+def scenario_from_toml(text: str, source: str = "") -> Scenario:
+    """Parse and validate TOML text. Never executes or unpickles anything."""
+    return scenario_from_dict(parse_toml(text, source), source)
 
 
 def load_scenario(path: str | Path) -> Scenario:
