@@ -143,3 +143,12 @@ def test_the_results_reader_names_a_damaged_file_and_keeps_to_its_limit(tmp_path
     with pytest.raises(ScenarioError) as info:
         load_results(tmp_path, manifest_required=False)
     assert info.value.problems[0][:2] == ("runs/b.parquet", "a readable Parquet file")
+
+
+def test_the_results_reader_keeps_every_column_of_every_file(tmp_path):
+    pd.DataFrame({"tick": [1], "trust": [0.5]}).to_parquet(tmp_path / "a.parquet")
+    pd.DataFrame({"tick": [2], "churn": [3.0]}).to_parquet(tmp_path / "b.parquet")
+    runs = load_results(tmp_path, manifest_required=False).runs
+    assert runs["tick"].tolist() == [1, 2]
+    assert runs["trust"].tolist()[0] == 0.5 and math.isnan(runs["trust"].tolist()[1])
+    assert math.isnan(runs["churn"].tolist()[0]) and runs["churn"].tolist()[1] == 3.0

@@ -122,14 +122,6 @@ def load_results(
         raise ScenarioError(
             [("(folder)", f"at most {max_files} Parquet files", f"{len(files)} files")], str(folder)
         )
-    frames = []
-    for p in files:
-        try:
-            frames.append(pd.read_parquet(p))
-        except Exception as exc:  # a damaged file is named, not hidden behind the others
-            raise ScenarioError(
-                [(p.relative_to(root).as_posix(), "a readable Parquet file", str(exc))], str(folder)
-            ) from None
     manifest: dict = {}
     if manifest_required:
         manifest = store.read_manifest()
@@ -149,10 +141,33 @@ def load_results(
         folder=store.root,
         manifest=manifest,
         design=store.read_design() if inside(store.design_path) else pd.DataFrame(),
-        runs=pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(),
+        runs=_read_runs(files, root, str(folder)),
         failures=store.read_failures(),
         sensitivity=sens,
     )
+
+
+def _read_runs(files: list[Path], root: Path, source: str) -> pd.DataFrame:
+    """The run files as one table, with the union of their columns."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not files:
+        return pd.DataFrame()
+    try:  # one read of all files against their merged schema (a column missing from a file is NaN)
+        schema = pa.unify_schemas([pq.read_schema(p) for p in files])
+        return pq.read_table(files, schema=schema).to_pandas().reset_index(drop=True)
+    except (OSError, pa.ArrowException):  # a column's type differs between files, or a file is damaged
+        pass
+    frames = []
+    for p in files:
+        try:
+            frames.append(pd.read_parquet(p))
+        except Exception as exc:  # a damaged file is named, not hidden behind the others
+            raise ScenarioError(
+                [(p.relative_to(root).as_posix(), "a readable Parquet file", str(exc))], source
+            ) from None
+    return pd.concat(frames, ignore_index=True)
 
 
 def per_run(res: SweepResults) -> pd.DataFrame:
