@@ -22,12 +22,11 @@ import streamlit as st
 from sim import Scenario, ScenarioError, simulate
 from sim.memory import check_memory, estimate_peak_bytes, memory_limit_bytes
 from sim.scenario import (
-    scenario_from_dict,
     scenario_from_toml,
-    scenario_to_dict,
     to_toml,
     with_overrides,
 )
+from sim.scenario.schema import AGE_SHARES
 
 __all__ = [
     "MAX_RUNS",
@@ -80,20 +79,20 @@ def apply_levers(
 ) -> Scenario:
     """``base`` with lever values set by path and, optionally, a new exchange-age mix.
 
-    The mix is normalised to sum to one and written as a whole (setting the
-    three shares one by one through ``with_overrides`` would rescale them in turn).
+    The mix is normalised to sum to one and set as its three shares in the same
+    ``with_overrides`` call as the other levers, so it follows the scenario's
+    rules for the age mix: on a scenario with a schedule, it replaces the
+    schedule by this constant mix.
     """
-    sc = with_overrides(base, overrides) if overrides else base
+    given = dict(overrides)
     if mix is not None:
         total = sum(mix)
         if total <= 0:
             raise ScenarioError([("exchange", "at least one exchange share above 0", "all zero")])
-        data = scenario_to_dict(sc)
-        data["exchange"].update(
-            restricted=mix[0] / total, generalized=mix[1] / total, complex=mix[2] / total
+        given.update(
+            {f"exchange.{k}": m / total for k, m in zip(AGE_SHARES, mix, strict=True)}
         )
-        sc = scenario_from_dict(data, "levers")
-    return sc
+    return with_overrides(base, given) if given else base
 
 
 #: Memory one dashboard run may use (a shared, interactive server), in GiB.

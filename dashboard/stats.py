@@ -6,15 +6,16 @@ can check them directly.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
+from sim.analysis import summarize_runs, t_interval, t_intervals
+from sim.experiments.report import load_results as read_results_folder
 from sim.metrics import OUTCOMES
+from sim.scenario import ScenarioError
 
 __all__ = [
     "OUTCOME_NAMES",
@@ -27,7 +28,6 @@ __all__ = [
     "results_root",
     "safe_folder",
     "split_columns",
-    "t_interval",
 ]
 
 OUTCOME_NAMES: tuple[str, ...] = tuple(o.name for o in OUTCOMES)
@@ -57,25 +57,10 @@ BOOKKEEPING = {
 }
 
 
-def t_interval(values: np.ndarray | pd.Series, level: float = 0.95) -> tuple[float, float, int]:
-    """Mean, half-width of the t-based confidence interval, and n (NaNs dropped).
-
-    With one value the half-width is NaN: one run says nothing about spread.
-    """
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    n = int(v.size)
-    if n == 0:
-        return float("nan"), float("nan"), 0
-    mean = float(v.mean())
-    if n < 2:
-        return mean, float("nan"), n
-    half = float(sps.t.ppf(0.5 + level / 2, n - 1) * v.std(ddof=1) / np.sqrt(n))
-    return mean, half, n
-
-
 def bands(table: pd.DataFrame, outcomes: list[str], by: str = "run") -> pd.DataFrame:
-    """Per tick, run and outcome: mean over replications with its 95% t-interval.
+    """Per tick, run and outcome: mean over replications with its 95% t interval.
+
+    The interval is :func:`sim.analysis.t_intervals`.
 
     Args:
         table: Stacked replication tables (columns ``tick``, ``replication``, ``by``, outcomes).
@@ -91,13 +76,11 @@ def bands(table: pd.DataFrame, outcomes: list[str], by: str = "run") -> pd.DataF
         var_name="outcome",
         value_name="value",
     )
-    g = long.groupby([by, "outcome", "tick"], sort=False)["value"]
-    out = g.agg(mean="mean", sd="std", n="count").reset_index()
-    tq = sps.t.ppf(0.975, np.maximum(out["n"] - 1, 1))
-    half = np.where(out["n"] > 1, tq * out["sd"] / np.sqrt(out["n"].clip(lower=1)), 0.0)
+    out = t_intervals(long.groupby([by, "outcome", "tick"], sort=False)["value"]).reset_index()
+    half = out["half"].fillna(0.0)  # no interval: the band shrinks to the line
     out["lo"] = out["mean"] - half
     out["hi"] = out["mean"] + half
-    return out.drop(columns="sd")
+    return out.drop(columns=["sd", "half"])
 
 
 def kpi_table(summaries: list[pd.DataFrame]) -> pd.DataFrame:
@@ -178,47 +161,18 @@ def list_result_folders(root: Path | None = None, limit: int = 200) -> list[str]
 def load_results(
     folder: Path, max_files: int = 20_000
 ) -> tuple[pd.DataFrame, dict, pd.DataFrame | None]:
-    """Read every ``*.parquet`` file under ``folder`` (as data), the manifest and sensitivity table.
+    """The run data, manifest and sensitivity table of a folder (see :func:`sim.experiments.load_results`).
 
-    Files whose path leaves the folder (symbolic links) are skipped.
+    The manifest is optional here (``{}`` when missing or over 20 MB); files
+    whose path leaves the folder (symbolic links) are skipped.
     """
-    folder = folder.resolve()
-    frames = []
-    files = sorted(
-        p
-        for p in folder.rglob("*.parquet")
-        if p.name != "sensitivity.parquet" and p.resolve().is_relative_to(folder)
-    )
-    if len(files) > max_files:
-        raise ResultsFolderError(
-            f"{len(files)} Parquet files: more than the {max_files} this page reads."
+    try:
+        res = read_results_folder(
+            folder, manifest_required=False, max_files=max_files, max_manifest_bytes=20_000_000
         )
-    for p in files:
-        try:
-            frames.append(pd.read_parquet(p))
-        except Exception as exc:  # a half-written part file must not hide the others
-            raise ResultsFolderError(
-                f"{p.relative_to(folder)} could not be read as Parquet: {exc}"
-            ) from None
-    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    manifest: dict = {}
-    mpath = folder / "manifest.json"
-    if (
-        mpath.is_file()
-        and mpath.resolve().is_relative_to(folder)
-        and mpath.stat().st_size < 20_000_000
-    ):
-        try:
-            manifest = json.loads(mpath.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            manifest = {"error": f"manifest.json is not valid JSON: {exc}"}
-    sens = None
-    for name in ("sensitivity.parquet", "sensitivity.csv"):
-        sp = folder / name
-        if sp.is_file() and sp.resolve().is_relative_to(folder):
-            sens = pd.read_parquet(sp) if name.endswith("parquet") else pd.read_csv(sp)
-            break
-    return data, manifest, sens
+    except ScenarioError as exc:
+        raise ResultsFolderError(str(exc)) from None
+    return res.runs, res.manifest, res.sensitivity
 
 
 def split_columns(df: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -243,7 +197,8 @@ def split_columns(df: pd.DataFrame) -> tuple[list[str], list[str]]:
 def per_run(df: pd.DataFrame, params: list[str], outcomes: list[str]) -> pd.DataFrame:
     """One row per run: a per-tick table is reduced with each outcome's own summary.
 
-    Each outcome keeps its registry summary over ticks (last, mean or sum).
+    Each outcome keeps its registry summary over ticks (last, mean or sum):
+    :func:`sim.analysis.summarize_runs`.
     """
     if "tick" not in df.columns or df["tick"].nunique() <= 1:
         return df
@@ -253,15 +208,11 @@ def per_run(df: pd.DataFrame, params: list[str], outcomes: list[str]) -> pd.Data
         keys = [c for c in (*params, "seed", "replication", "scenario") if c in df.columns]
     keys = keys or ["_all"]
     d = df.assign(_all=0) if keys == ["_all"] else df
-    d = d.sort_values("tick")
-    agg = {}
-    for o in outcomes:
-        how = _OUTCOME[o].summary
-        agg[o] = {"last": "last", "mean": "mean", "sum": "sum"}[how]
-    for p in params:
-        if p not in keys:
-            agg[p] = "first"
-    return d.groupby(keys, sort=False, dropna=False).agg(agg).reset_index()
+    out = summarize_runs(d, outcomes, keys)
+    rest = [p for p in params if p not in keys]
+    if rest:
+        out = out.join(d.groupby(keys, sort=False, dropna=False)[rest].first())
+    return out.reset_index()
 
 
 def ci_by_parameter(

@@ -27,18 +27,16 @@ class ExchangeAge(IntEnum):
 class AgeMix:
     """The share of interactions under each age at a given tick.
 
-    With a schedule, shares are interpolated linearly between points and held
+    Reads the mix's one declaration, its schedule points (a constant mix is a
+    single point): shares are interpolated linearly between points and held
     constant before the first and after the last.
     """
 
     def __init__(self, params: ExchangeParams):
-        if params.schedule:
-            self.ticks = np.array([p.tick for p in params.schedule], dtype=float)
-            self.shares = np.array([[p.restricted, p.generalized, p.complex]
-                                    for p in params.schedule], dtype=float)
-        else:
-            self.ticks = np.array([0.0])
-            self.shares = np.array([[params.restricted, params.generalized, params.complex]])
+        points = params.points()
+        self.ticks = np.array([p.tick for p in points], dtype=float)
+        self.shares = np.array([[p.restricted, p.generalized, p.complex] for p in points],
+                               dtype=float)
 
     def at(self, tick: int) -> np.ndarray:
         """Shares (restricted, generalized, complex) at ``tick``, summing to one."""

@@ -21,7 +21,8 @@ class Outcome:
     name: str
     unit: str
     meaning: str
-    summary: str = "last"   #: "last" (value at the end), "mean" (over ticks) or "sum" (total)
+    #: "last" (value at the end), "mean" (over ticks) or "sum" (total): see sim.analysis.summarize_runs
+    summary: str = "last"
     higher_is_better: bool | None = None
 
 

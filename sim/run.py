@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.analysis import summarize_run
 from sim.metrics import OUTCOMES
 from sim.model import ExchangeModel
 from sim.scenario.loader import to_toml
@@ -47,16 +48,15 @@ class Results:
         return to_toml(sc, header=f"Scenario {sc.name}: exported by exchangelab {self.version}")
 
     def summary(self) -> pd.DataFrame:
-        """One row per outcome: its summary over the run (last, mean or sum), unit and meaning."""
-        rows = []
-        for o in OUTCOMES:
-            col = self.table[o.name]
-            if col.isna().all():
-                continue
-            val = {"last": col.dropna().iloc[-1] if col.notna().any() else np.nan,
-                   "mean": col.mean(), "sum": col.sum()}[o.summary]
-            rows.append({"outcome": o.name, "value": float(val), "unit": o.unit,
-                         "summary": o.summary, "meaning": o.meaning})
+        """One row per outcome: its summary over the run (last, mean or sum), unit and meaning.
+
+        Values follow :func:`sim.analysis.summarize_run`; an outcome never
+        recorded in this run (its summary is NaN) is left out.
+        """
+        values = summarize_run(self.table, [o.name for o in OUTCOMES])
+        rows = [{"outcome": o.name, "value": values[o.name], "unit": o.unit,
+                 "summary": o.summary, "meaning": o.meaning}
+                for o in OUTCOMES if not np.isnan(values[o.name])]
         return pd.DataFrame(rows)
 
     def provenance(self) -> dict:

@@ -179,6 +179,12 @@ def _levers(base: Scenario, base_name: str) -> tuple[dict, tuple[float, float, f
     for gi, (group, paths) in enumerate(LEVER_GROUPS.items()):
         with st.expander(group, expanded=gi < 2):
             if paths == MIX_PATHS:
+                if base.exchange.schedule:
+                    st.caption(
+                        "This scenario's mix changes over time (a schedule of "
+                        f"{len(base.exchange.schedule)} points); the shares below are the mix "
+                        "it ends on. Moving one replaces the schedule by a constant mix."
+                    )
                 vals = [
                     render_lever(lever_spec(p), get_path(base, p), f"lab:{k}:{p}") for p in paths
                 ]

@@ -3,8 +3,9 @@
 Every run is first reduced to one value per outcome: with ``keep = "summary"``
 the kept summary rows as they are (one per chosen tick); with ``keep =
 "series"`` each outcome summarised over the whole run by its registry rule
-(last, mean or sum, :data:`sim.metrics.OUTCOMES`). Then, per configuration
-(design point), over its replications:
+(last, mean or sum; :func:`sim.analysis.summarize_runs`). Then, per
+configuration (design point), over its replications
+(:func:`sim.analysis.t_intervals`):
 
     mean = sum(y) / n,   CI95 = mean +/- t(0.975, n - 1) * sd / sqrt(n)
 
@@ -33,9 +34,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.analysis import summarize_runs, t_intervals
 from sim.experiments.runs import ID_COLUMNS
 from sim.experiments.store import ResultsFolder
 from sim.metrics import outcome
+from sim.scenario import ScenarioError
 
 __all__ = [
     "SweepResults",
@@ -52,13 +55,14 @@ MAX_PRINTED_POINTS = 40
 
 @dataclass
 class SweepResults:
-    """A results folder read back: manifest, design, runs and failures."""
+    """A results folder read back: manifest, design, runs, failures and sensitivity indices."""
 
     folder: Path
     manifest: dict
     design: pd.DataFrame
     runs: pd.DataFrame
     failures: pd.DataFrame
+    sensitivity: pd.DataFrame | None = None
 
     @property
     def factors(self) -> list[str]:
@@ -71,88 +75,145 @@ class SweepResults:
         return list(self.manifest["outcomes"]["names"])
 
 
-def load_results(folder: str | Path) -> SweepResults:
-    """Read a results folder written by ``exlab sweep``."""
-    store = ResultsFolder(folder)
-    if not store.root.is_dir():
-        from sim.scenario import ScenarioError
+def load_results(
+    folder: str | Path,
+    *,
+    manifest_required: bool = True,
+    max_files: int | None = None,
+    max_manifest_bytes: int | None = None,
+) -> SweepResults:
+    """Read a results folder: its runs, manifest, design, failures and sensitivity indices.
 
+    The one reader of results folders, for ``exlab report`` and the dashboard.
+    The runs are every ``*.parquet`` file below the folder except
+    ``sensitivity.parquet`` (for a folder written by ``exlab sweep``: the part
+    files in ``runs/``), read in name order; names starting with a dot
+    (temporaries) and files whose real path leaves the folder (symbolic links)
+    are skipped.
+
+    Args:
+        folder: The results folder.
+        manifest_required: Refuse a folder without a readable ``manifest.json``.
+            When False, a missing (or larger than ``max_manifest_bytes``)
+            manifest reads as ``{}`` and an unreadable one as ``{"error": ...}``.
+        max_files: Refuse a folder with more run files than this.
+        max_manifest_bytes: Size above which the manifest is not read (not required only).
+
+    Raises:
+        ScenarioError: no such folder, too many or unreadable run files, or
+            (when required) no readable manifest.
+    """
+    store = ResultsFolder(folder)
+    root = store.root.resolve()
+    if not root.is_dir():
         raise ScenarioError(
-            [
-                (
-                    "(folder)",
-                    "a results folder written by `exlab sweep`",
-                    f"{folder!s} (no such folder)",
-                )
-            ]
+            [("(folder)", "a results folder written by `exlab sweep`", f"{folder!s} (no such folder)")]
         )
-    manifest = store.read_manifest()
-    design = store.read_design() if store.design_path.exists() else pd.DataFrame()
+
+    def inside(p: Path) -> bool:
+        return p.is_file() and p.resolve().is_relative_to(root)
+
+    files = sorted(
+        p
+        for p in root.rglob("*.parquet")
+        if p.name != "sensitivity.parquet" and not p.name.startswith(".") and inside(p)
+    )
+    if max_files is not None and len(files) > max_files:
+        raise ScenarioError(
+            [("(folder)", f"at most {max_files} Parquet files", f"{len(files)} files")], str(folder)
+        )
+    manifest: dict = {}
+    if manifest_required:
+        manifest = store.read_manifest()
+    elif inside(store.manifest_path) and (
+        max_manifest_bytes is None or store.manifest_path.stat().st_size <= max_manifest_bytes
+    ):
+        try:
+            manifest = store.read_manifest()
+        except ScenarioError as exc:
+            manifest = {"error": str(exc)}
+    sens = None
+    for name in ("sensitivity.parquet", "sensitivity.csv"):
+        if inside(root / name):
+            sens = pd.read_parquet(root / name) if name.endswith("parquet") else pd.read_csv(root / name)
+            break
     return SweepResults(
         folder=store.root,
         manifest=manifest,
-        design=design,
-        runs=store.read_runs(),
+        design=store.read_design() if inside(store.design_path) else pd.DataFrame(),
+        runs=_read_runs(files, root, str(folder)),
         failures=store.read_failures(),
+        sensitivity=sens,
     )
 
 
+def _read_runs(files: list[Path], root: Path, source: str) -> pd.DataFrame:
+    """The run files as one table, with the union of their columns."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not files:
+        return pd.DataFrame()
+    try:  # one read of all files against their merged schema (a column missing from a file is NaN)
+        schema = pa.unify_schemas([pq.read_schema(p) for p in files])
+        return pq.read_table(files, schema=schema).to_pandas().reset_index(drop=True)
+    except (OSError, pa.ArrowException):  # a column's type differs between files, or a file is damaged
+        pass
+    frames = []
+    for p in files:
+        try:
+            frames.append(pd.read_parquet(p))
+        except Exception as exc:  # a damaged file is named, not hidden behind the others
+            raise ScenarioError(
+                [(p.relative_to(root).as_posix(), "a readable Parquet file", str(exc))], source
+            ) from None
+    return pd.concat(frames, ignore_index=True)
+
+
 def per_run(res: SweepResults) -> pd.DataFrame:
-    """One row per run (and chosen tick): identifiers, parameters, tick, one value per outcome."""
+    """One row per run (and chosen tick): identifiers, parameters, tick, one value per outcome.
+
+    With ``keep = "series"`` each outcome is summarised over the whole run by
+    :func:`sim.analysis.summarize_runs`.
+    """
     df = res.runs
     if df.empty:
         return df
     keys = [*ID_COLUMNS, *res.factors]
     if res.manifest["outcomes"]["keep"] != "series":
         return df.sort_values([*keys, "tick"]).reset_index(drop=True)
-    df = df.sort_values(["run_id", "tick"])
     g = df.groupby("run_id", sort=True)
     out = g[keys[1:]].first()
     out["tick"] = g["tick"].max()
-    for name in res.outcomes:
-        rule = outcome(name).summary
-        # groupby last/mean skip missing values; sum needs min_count to keep all-missing as NaN
-        out[name] = {
-            "last": lambda c: g[c].last(),
-            "mean": lambda c: g[c].mean(),
-            "sum": lambda c: g[c].sum(min_count=1),
-        }[rule](name)
+    out = out.join(summarize_runs(df, res.outcomes, ["run_id"]))
     return out.reset_index().sort_values(["point", "replication"]).reset_index(drop=True)
 
 
 def config_means(runs: pd.DataFrame, factors: list[str], outcomes: list[str]) -> pd.DataFrame:
-    """Per configuration (point and tick) and outcome: n, mean, sd and the 95% t interval."""
-    from scipy import stats
+    """Per configuration (point and tick) and outcome: n, mean, sd and the 95% t interval.
 
+    The interval is :func:`sim.analysis.t_intervals`; a point with one
+    replication has none (``ci_low`` and ``ci_high`` are NaN).
+    """
+    columns = ["point", *factors, "tick", "outcome", "n", "mean", "sd", "ci_low", "ci_high"]
     if runs.empty:
-        return pd.DataFrame(
-            columns=["point", *factors, "tick", "outcome", "n", "mean", "sd", "ci_low", "ci_high"]
-        )
+        return pd.DataFrame(columns=columns)
     long = runs.melt(
         id_vars=["point", *factors, "tick"],
         value_vars=outcomes,
         var_name="outcome",
         value_name="value",
     )
-    g = long.groupby(["point", "tick", "outcome"], sort=False)["value"]
-    tab = g.agg(n="count", mean="mean", sd="std").reset_index()
-    firsts = runs.groupby("point")[factors].first().reset_index() if factors else None
-    half = np.where(
-        tab["n"] > 1,
-        stats.t.ppf(0.975, np.maximum(tab["n"] - 1, 1)) * tab["sd"] / np.sqrt(tab["n"]),
-        np.nan,
-    )
-    tab["ci_low"] = tab["mean"] - half
-    tab["ci_high"] = tab["mean"] + half
-    if firsts is not None:
-        tab = tab.merge(firsts, on="point", how="left")
+    tab = t_intervals(long.groupby(["point", "tick", "outcome"], sort=False)["value"]).reset_index()
+    tab["ci_low"] = tab["mean"] - tab["half"]
+    tab["ci_high"] = tab["mean"] + tab["half"]
+    if factors:
+        tab = tab.merge(runs.groupby("point")[factors].first().reset_index(), on="point", how="left")
     order = {name: i for i, name in enumerate(outcomes)}
     tab = tab.sort_values(
         ["outcome", "point", "tick"], key=lambda s: s.map(order) if s.name == "outcome" else s
     )
-    return tab[
-        ["point", *factors, "tick", "outcome", "n", "mean", "sd", "ci_low", "ci_high"]
-    ].reset_index(drop=True)
+    return tab[columns].reset_index(drop=True)
 
 
 #: Sensitivity index columns reported per method (SALib result keys).
@@ -214,7 +275,6 @@ def save_plots(res: SweepResults, runs: pd.DataFrame, means: pd.DataFrame) -> li
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from scipy import stats
 
     out_dir = res.folder / "plots"
     out_dir.mkdir(exist_ok=True)
@@ -237,14 +297,12 @@ def save_plots(res: SweepResults, runs: pd.DataFrame, means: pd.DataFrame) -> li
             xs = x.map(pos) if categorical else x
             ax.scatter(xs, last[name], s=10, alpha=0.35, color="tab:blue", label="runs")
             if len(levels) <= 20:
-                g = last.groupby(p)[name]
-                m, s, n = g.mean(), g.std(), g.count()
-                half = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)) * s / np.sqrt(n), 0)
-                mx = [pos[v] for v in m.index] if categorical else m.index
+                ci = t_intervals(last.groupby(p)[name])
+                mx = [pos[v] for v in ci.index] if categorical else ci.index
                 ax.errorbar(
                     mx,
-                    m.values,
-                    yerr=half,
+                    ci["mean"].to_numpy(),
+                    yerr=ci["half"].to_numpy(),
                     fmt="o-",
                     color="tab:red",
                     capsize=3,
@@ -273,7 +331,6 @@ def save_plots(res: SweepResults, runs: pd.DataFrame, means: pd.DataFrame) -> li
 
 def _series_plots(res: SweepResults, out_dir: Path) -> list[Path]:
     import matplotlib.pyplot as plt
-    from scipy import stats
 
     written = []
     df = res.runs
@@ -282,13 +339,15 @@ def _series_plots(res: SweepResults, out_dir: Path) -> list[Path]:
             continue
         fig, ax = plt.subplots(figsize=(6.5, 3.8))
         for point, grp in df.groupby("point"):
-            g = grp.groupby("tick")[name]
-            m, s, n = g.mean(), g.std(), g.count()
-            half = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)) * s / np.sqrt(n), 0)
+            ci = t_intervals(grp.groupby("tick")[name])
             label = ", ".join(f"{p}={grp[p].iloc[0]}" for p in res.factors) or f"point {point}"
-            (line,) = ax.plot(m.index, m.values, label=label)
+            (line,) = ax.plot(ci.index, ci["mean"], label=label)
             ax.fill_between(
-                m.index, m.values - half, m.values + half, alpha=0.2, color=line.get_color()
+                ci.index,
+                ci["mean"] - ci["half"],
+                ci["mean"] + ci["half"],
+                alpha=0.2,
+                color=line.get_color(),
             )
         ax.set_xlabel("tick (day)")
         unit = outcome(name).unit

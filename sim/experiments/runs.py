@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.analysis import summarize_run
 from sim.experiments.designs import DTYPES, Design
 from sim.experiments.spec import Experiment, Factor, OutcomeSpec
-from sim.metrics import outcome
 from sim.scenario import Scenario
 from sim.seeds import derive_seed
 
@@ -86,9 +86,8 @@ def summarize(
 ) -> pd.DataFrame:
     """Each outcome summarised over ticks 1..t by its registry rule, one row per ``t``.
 
-    ``last`` takes the last recorded (non-missing) value up to ``t``, ``mean`` the
-    mean and ``sum`` the total over ticks 1..t, skipping missing values; an
-    outcome never recorded up to ``t`` is NaN. Ticks beyond the run are dropped.
+    The summary is :func:`sim.analysis.summarize_run` of the rows up to ``t``
+    (an outcome never recorded up to ``t`` is NaN). Ticks beyond the run are dropped.
     """
     rows = []
     ticks = table["tick"].to_numpy()
@@ -96,18 +95,7 @@ def summarize(
         upto = table[ticks <= t]
         if upto.empty or int(upto["tick"].iloc[-1]) != t:
             continue
-        row = {"tick": int(t)}
-        for name in names:
-            col = upto[name]
-            rule = outcome(name).summary
-            if rule == "last":
-                valid = col.dropna()
-                row[name] = float(valid.iloc[-1]) if len(valid) else np.nan
-            elif rule == "mean":
-                row[name] = float(col.mean()) if col.notna().any() else np.nan
-            else:
-                row[name] = float(col.sum(min_count=1))
-        rows.append(row)
+        rows.append({"tick": int(t), **summarize_run(upto, names)})
     return pd.DataFrame(rows, columns=["tick", *names])
 
 

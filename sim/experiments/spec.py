@@ -1,11 +1,14 @@
 """Experiment files: a base scenario, the parameters to vary, a design, replications, outcomes.
 
-An experiment file is TOML, validated like a scenario file: every problem is
-reported at once as ``path: expected ..., got ...`` through
-:class:`~sim.scenario.ScenarioError`, and unknown keys are rejected. A varied
-parameter must be a leaf of the scenario schema and its values must lie within
-the bounds (or choices) declared there, so experiment bounds are never typed
-twice.
+An experiment file is TOML, validated by the scenario loader's machinery: its
+structure is declared below with the scenario schema's ``param``, ``section``
+and ``table_list`` helpers (:class:`ExperimentFile` and its tables), so every
+problem is reported at once as ``path: expected ..., got ...`` through
+:class:`~sim.scenario.ScenarioError`, and unknown keys are rejected. The
+cross-checks that follow are the experiment's own: a varied parameter must be
+a leaf of the scenario schema and its values must lie within the bounds (or
+choices) declared there, so experiment bounds are never typed twice; and each
+design has its rules (a Sobol base sample is a power of two, for one).
 
 Example::
 
@@ -41,12 +44,11 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import tomllib
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sim.metrics import OUTCOMES
 from sim.scenario import (
@@ -58,11 +60,14 @@ from sim.scenario import (
     to_toml,
     with_overrides,
 )
+from sim.scenario.loader import build_table, check_value, parse_toml, show_value
+from sim.scenario.schema import RunParams, param, section, table_list
 
 __all__ = [
     "DESIGNS",
     "DesignSpec",
     "Experiment",
+    "ExperimentFile",
     "Factor",
     "OutcomeSpec",
     "experiment_from_toml",
@@ -72,21 +77,8 @@ __all__ = [
 DESIGNS = ("full_factorial", "latin_hypercube", "sobol", "morris")
 KEEP = ("summary", "series")
 MAX_RUNS = 1_000_000
-MAX_TOML_BYTES = 1_000_000
-
-_TOP_KEYS = ("name", "description", "base", "design", "parameters", "outcomes")
-_BASE_KEYS = ("scenario", "ticks", "set")
-_DESIGN_KEYS = (
-    "kind",
-    "samples",
-    "replications",
-    "seed",
-    "levels",
-    "second_order",
-    "common_random_numbers",
-)
-_PARAM_KEYS = ("path", "values", "range", "steps")
-_OUTCOME_KEYS = ("names", "keep", "at_ticks")
+OUTCOME_NAMES = tuple(o.name for o in OUTCOMES)
+_RUN_TICKS = next(f for f in fields(RunParams) if f.name == "ticks")
 _SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+|\*)\])?")
 
 
@@ -141,42 +133,73 @@ class Factor:
 
 @dataclass(frozen=True)
 class DesignSpec:
-    """How points are chosen and how often each is replicated.
+    """How points are chosen and how often each is replicated (``[design]``)."""
 
-    Attributes:
-        kind: One of :data:`DESIGNS`.
-        samples: Latin hypercube: points; Sobol: base sample N (points = N(D+2),
-            or N(2D+2) with second order); Morris: trajectories (points = N(D+1)).
-        replications: Runs per point, each with its own derived seed.
-        seed: Root seed of the sampler and of every replication seed.
-        levels: Morris grid levels (even).
-        second_order: Sobol: also estimate second-order indices.
-        common_random_numbers: Give replication r the same seed at every point.
-    """
-
-    kind: str = "full_factorial"
-    samples: int | None = None
-    replications: int = 1
-    seed: int = 1
-    levels: int = 4
-    second_order: bool = False
-    common_random_numbers: bool = False
+    kind: str = param("full_factorial", choices=DESIGNS, meaning="How the points are chosen.")
+    samples: int | None = param(
+        None, unit="points", bounds=(1, MAX_RUNS),
+        meaning="Latin hypercube: points; Sobol: base sample N, a power of two (points = N(D+2), "
+        "or N(2D+2) with second order); Morris: trajectories (points = N(D+1)). "
+        "None for a full factorial.")
+    replications: int = param(1, unit="runs", bounds=(1, 100_000),
+                              meaning="Runs per point, each with its own derived seed.")
+    seed: int = param(1, bounds=(0, 2**63 - 1),
+                      meaning="Root seed of the sampler and of every replication seed.")
+    levels: int = param(4, unit="levels", bounds=(2, 1000), meaning="Morris grid levels (even).")
+    second_order: bool = param(False, meaning="Sobol: also estimate second-order indices.")
+    common_random_numbers: bool = param(False, meaning="Give replication r the same seed at every point.")
 
 
 @dataclass(frozen=True)
 class OutcomeSpec:
-    """Which outcomes a run keeps and in what shape.
+    """Which outcomes a run keeps and in what shape (``[outcomes]``)."""
 
-    Attributes:
-        names: Outcome names from :data:`sim.metrics.OUTCOMES`.
-        keep: ``"series"`` (one row per tick) or ``"summary"`` (one row per chosen tick,
-            each outcome summarised over ticks 1..t by its registry rule: last, mean or sum).
-        at_ticks: Ticks at which summaries are taken (summary only; empty means the last tick).
-    """
+    names: tuple[str, ...] = param(OUTCOME_NAMES, choices=OUTCOME_NAMES,
+                                   meaning="Outcome names from sim.metrics.OUTCOMES (default: all).")
+    keep: str = param("summary", choices=KEEP,
+                      meaning='"series": one row per tick; "summary": one row per chosen tick t, each '
+                      "outcome summarised over ticks 1..t by its registry rule (last, mean or sum).")
+    at_ticks: tuple[int, ...] = param((), unit="ticks", bounds=(1, None),
+                                      meaning="Ticks at which summaries are taken, increasing "
+                                      "(summary only; default: the last tick).")
 
-    names: tuple[str, ...]
-    keep: str = "summary"
-    at_ticks: tuple[int, ...] = ()
+
+@dataclass(frozen=True)
+class BaseTable:
+    """The ``[base]`` table: the scenario every run starts from."""
+
+    scenario: str | None = param(None, meaning="Preset name, or a scenario file path relative to "
+                                 "the experiment file (required).")
+    ticks: int | None = param(None, unit=_RUN_TICKS.metadata["unit"], bounds=_RUN_TICKS.metadata["bounds"],
+                              meaning="Days per run (default: the scenario's run.ticks).")
+    set: dict[str, Any] = param({}, meaning="Fixed overrides, parameter path = value, checked "
+                                "against the scenario schema.")
+
+
+@dataclass(frozen=True)
+class ParameterTable:
+    """A ``[[parameters]]`` table as written (checked into a :class:`Factor`)."""
+
+    path: str | None = param(None, meaning="Scenario parameter path: exchange.complex, firms[0].quality, "
+                             "or firms[*].quality for every firm (required).")
+    values: list[Any] | None = param(None, meaning="Explicit levels inside the parameter's bounds or "
+                                     "choices (numbers, integers, true/false or text).")
+    range: list[Any] | None = param(None, meaning="Inclusive [low, high] inside a numeric parameter's "
+                                    "bounds; sampled designs draw from it.")
+    steps: int | None = param(None, unit="levels", bounds=(2, 10_000),
+                              meaning="Full factorial over a range: this many evenly spaced levels.")
+
+
+@dataclass(frozen=True)
+class ExperimentFile:
+    """An experiment file as written, each key checked against its declaration."""
+
+    name: str | None = param(None, meaning="Experiment name (default: the file's stem).")
+    description: str = param("", meaning="Free text.")
+    base: BaseTable = section(BaseTable, "The base scenario.")
+    design: DesignSpec = section(DesignSpec, "How points are chosen and replicated.")
+    parameters: list = table_list(ParameterTable, "The varied parameters, in order.")
+    outcomes: OutcomeSpec = section(OutcomeSpec, "The outcomes kept.")
 
 
 @dataclass(frozen=True)
@@ -259,326 +282,191 @@ def experiment_from_toml(
     Raises:
         ScenarioError: listing every problem found.
     """
-    if len(text.encode("utf-8", "ignore")) > MAX_TOML_BYTES:
-        raise ScenarioError(
-            [("(file)", f"at most {MAX_TOML_BYTES} bytes", "a larger file")], source
-        )
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([("(syntax)", "valid TOML", str(exc))], source) from None
-
+    data = parse_toml(text, source)
     problems: list[tuple[str, str, str]] = []
-    _unknown(data, _TOP_KEYS, "", problems)
-    name = _string(data, "name", default_name, "", problems)
-    description = _string(data, "description", "", "", problems)
-
-    base_tbl = _table(data, "base", problems, required=True)
-    _unknown(base_tbl, _BASE_KEYS, "base", problems)
-    design = _design(_table(data, "design", problems), problems)
-    out_tbl = _table(data, "outcomes", problems)
-    _unknown(out_tbl, _OUTCOME_KEYS, "outcomes", problems)
-
-    base_ref = base_tbl.get("scenario")
-    base = None
-    if not isinstance(base_ref, str) or not base_ref:
-        problems.append(("base.scenario", "a preset name or scenario file path", _show(base_ref)))
-    else:
-        base = _load_base(base_ref, Path(base_dir), base_tbl, problems)
-
-    raw_params = data.get("parameters", [])
-    if not isinstance(raw_params, list) or not all(isinstance(x, dict) for x in raw_params):
-        problems.append(("parameters", "an array of tables ([[parameters]])", _show(raw_params)))
-        raw_params = []
-    factors = tuple(
-        f
-        for i, t in enumerate(raw_params)
-        if (f := _factor(t, i, design, base, problems)) is not None
-    )
-    seen: set[str] = set()
-    for i, f in enumerate(factors):
-        if f.path in seen:
-            problems.append(
-                (f"parameters[{i}].path", "a parameter not varied twice", _show(f.path))
-            )
-        seen.add(f.path)
-    if design.kind != "full_factorial" and not factors:
-        problems.append(
-            ("parameters", f"at least one [[parameters]] table for design {design.kind!r}", "none")
-        )
-    if design.kind == "sobol" and design.second_order and len(factors) < 2:
-        problems.append(
-            ("design.second_order", "false when fewer than two parameters vary", "true")
-        )
-
-    outcomes = _outcomes(out_tbl, base, factors, problems)
-    if not problems:
-        n = _count_runs(design, factors)
-        if n > MAX_RUNS:
-            problems.append(("design", f"at most {MAX_RUNS:,} runs", f"{n:,} runs"))
+    file = build_table(ExperimentFile, data, "", problems)
+    base, factors = _cross_checks(file, data, Path(base_dir), problems)
     if problems:
         raise ScenarioError(problems, source)
     return Experiment(
-        name=name,
-        description=description,
+        name=default_name if file.name is None else file.name,
+        description=file.description,
         source=source,
         text=text,
-        base_ref=base_ref,
+        base_ref=file.base.scenario,
         base=base,
-        design=design,
+        design=file.design,
         factors=factors,
-        outcomes=outcomes,
+        outcomes=file.outcomes,
     )
 
 
-# %% Sections -------------------------------------------------------------------
+# %% Cross-checks ---------------------------------------------------------------
 
 
-def _load_base(ref: str, base_dir: Path, tbl: dict, problems: list) -> Scenario | None:
-    candidate = base_dir / ref
-    target = candidate if (candidate.exists() or ref.endswith(".toml")) else ref
+def _cross_checks(
+    file: ExperimentFile, data: dict, base_dir: Path, problems: list
+) -> tuple[Scenario | None, tuple[Factor, ...]]:
+    """What the declarations cannot say: paths and values against the scenario, design rules.
+
+    A key already reported by the declarations is not checked again.
+    """
+    reported = {re.sub(r"\[\d+\]$", "", p) for p, _, _ in problems}  # outcomes.names[1] -> outcomes.names
+    base = None
+    if "base" not in data:
+        problems.append(("base", "a [base] table", "none"))
+    elif "base" not in reported and "base.scenario" not in reported:
+        base = _load_base(file.base, base_dir, problems)
+    factors = [
+        (i, f) for i, t in enumerate(file.parameters)
+        if (f := _factor(t, f"parameters[{i}]", file.design, base, reported, problems)) is not None
+    ]
+    seen: set[str] = set()
+    for i, f in factors:
+        if f.path in seen:
+            problems.append((f"parameters[{i}].path", "a parameter not varied twice", show_value(f.path)))
+        seen.add(f.path)
+    design = data.get("design") if isinstance(data.get("design"), dict) else {}
+    _design_rules(file.design, design, len(file.parameters), reported, problems)
+    _outcome_rules(file.outcomes, base, [f for _, f in factors], reported, problems)
+    if not problems:
+        n = _count_runs(file.design, [f for _, f in factors])
+        if n > MAX_RUNS:
+            problems.append(("design", f"at most {MAX_RUNS:,} runs", f"{n:,} runs"))
+    return base, tuple(f for _, f in factors)
+
+
+def _load_base(t: BaseTable, base_dir: Path, problems: list) -> Scenario | None:
+    if not t.scenario:
+        problems.append(("base.scenario", "a preset name or scenario file path",
+                         "none" if t.scenario is None else show_value(t.scenario)))
+        return None
+    candidate = base_dir / t.scenario
+    target = candidate if (candidate.exists() or t.scenario.endswith(".toml")) else t.scenario
     try:
         sc = load_scenario(target)
     except ScenarioError as exc:
-        for path, exp, given in exc.problems:
-            problems.append((f"base.scenario ({ref}): {path}", exp, given))
+        problems.extend((f"base.scenario ({t.scenario}): {p}", e, g) for p, e, g in exc.problems)
         return None
-    overrides: dict[str, Any] = {}
-    ticks = tbl.get("ticks")
-    if ticks is not None:
-        if isinstance(ticks, bool) or not isinstance(ticks, int) or not 1 <= ticks <= 36500:
-            problems.append(("base.ticks", "an integer between 1 and 36500", _show(ticks)))
-        else:
-            overrides["run.ticks"] = ticks
-    fixed = tbl.get("set", {})
-    if not isinstance(fixed, dict):
-        problems.append(("base.set", "a table of parameter path = value", _show(fixed)))
-        fixed = {}
-    for path, value in fixed.items():
-        meta = _schema_field(path)
-        if meta is None:
-            problems.append(
-                (
-                    f"base.set.{path}",
-                    "a scenario parameter path such as exchange.complex or firms[*].quality",
-                    "an unknown parameter",
-                )
-            )
+    overrides: dict[str, Any] = {} if t.ticks is None else {"run.ticks": t.ticks}
+    for path, value in t.set.items():
+        field, n = _schema_field(path), len(problems)
+        if field is None:
+            problems.append((f"base.set.{path}", "a scenario parameter path such as exchange.complex or "
+                             "firms[*].quality", "an unknown parameter"))
             continue
-        n_before = len(problems)
-        _check_value(value, meta, f"base.set.{path}", problems)
-        if len(problems) == n_before:
-            overrides[path] = value
+        checked = check_value(field.type, value, field.meta, f"base.set.{path}", problems)
+        if len(problems) == n:
+            overrides[path] = checked
     if not overrides:
         return sc
     try:
         return with_overrides(sc, overrides)
     except ScenarioError as exc:
-        for path, exp, given in exc.problems:
-            problems.append((f"base.set: {path}", exp, given))
+        problems.extend((f"base.set: {p}", e, g) for p, e, g in exc.problems)
         return None
-
-
-def _design(tbl: dict, problems: list) -> DesignSpec:
-    _unknown(tbl, _DESIGN_KEYS, "design", problems)
-    kind = tbl.get("kind", "full_factorial")
-    if kind not in DESIGNS:
-        problems.append(
-            ("design.kind", "one of " + ", ".join(repr(d) for d in DESIGNS), _show(kind))
-        )
-        kind = "full_factorial"
-    reps = _int(tbl, "replications", 1, (1, 100_000), "design", problems)
-    seed = _int(tbl, "seed", 1, (0, 2**63 - 1), "design", problems)
-    levels = _int(tbl, "levels", 4, (2, 1000), "design", problems)
-    if levels % 2:
-        problems.append(("design.levels", "an even integer (Morris grid levels)", _show(levels)))
-    samples = tbl.get("samples")
-    if kind == "full_factorial":
-        if samples is not None:
-            problems.append(
-                (
-                    "design.samples",
-                    "no samples for a full factorial design (levels come from the parameters)",
-                    _show(samples),
-                )
-            )
-        samples = None
-    else:
-        samples = _int(tbl, "samples", None, (1, MAX_RUNS), "design", problems, required=True)
-        if kind == "sobol" and samples and samples & (samples - 1):
-            problems.append(("design.samples", "a power of two for a Sobol design", _show(samples)))
-    for key, allowed in (("levels", "morris"), ("second_order", "sobol")):
-        if key in tbl and kind != allowed:
-            problems.append(
-                (f"design.{key}", f"no {key} unless design.kind = {allowed!r}", _show(tbl[key]))
-            )
-    second = _bool(tbl, "second_order", False, "design", problems)
-    crn = _bool(tbl, "common_random_numbers", False, "design", problems)
-    return DesignSpec(
-        kind=kind,
-        samples=samples,
-        replications=reps or 1,
-        seed=seed if seed is not None else 1,
-        levels=levels or 4,
-        second_order=second,
-        common_random_numbers=crn,
-    )
 
 
 def _factor(
-    tbl: dict, i: int, design: DesignSpec, base: Scenario | None, problems: list
+    t: ParameterTable, where: str, design: DesignSpec, base: Scenario | None, reported: set, problems: list
 ) -> Factor | None:
-    where = f"parameters[{i}]"
-    _unknown(tbl, _PARAM_KEYS, where, problems)
-    path = tbl.get("path")
-    if not isinstance(path, str):
-        problems.append((f"{where}.path", "a scenario parameter path", _show(path)))
+    if any(f"{where}.{key}" in reported for key in ("path", "values", "range", "steps")):
         return None
-    meta = _schema_field(path)
-    if meta is None:
-        problems.append(
-            (
-                f"{where}.path",
-                "a scenario parameter path such as exchange.complex or "
-                "firms[*].quality" + _suggest(path),
-                _show(path),
-            )
-        )
+    field = _schema_field(t.path) if t.path is not None else None
+    if field is None:
+        example = "a scenario parameter path such as exchange.complex or firms[*].quality"
+        problems.append((f"{where}.path", example + _suggest(t.path or ""),
+                         "none" if t.path is None else show_value(t.path)))
         return None
-    if path in ("run.seed",):
-        problems.append(
-            (
-                f"{where}.path",
-                "a parameter other than run.seed (replication seeds derive from design.seed)",
-                _show(path),
-            )
-        )
+    refusal = (
+        "a parameter other than run.seed (replication seeds derive from design.seed)"
+        if t.path == "run.seed"
+        else "a number, integer, true/false or text parameter"
+        if field.kind not in ("float", "int", "bool", "str")
+        else "a table index that exists in the base scenario"
+        if base is not None and not _exists(base, t.path)
+        else None
+    )
+    if refusal:
+        problems.append((f"{where}.path", refusal, show_value(t.path)))
         return None
-    kind = meta["kind"]
-    if kind not in ("float", "int", "bool", "str"):
-        problems.append(
-            (
-                f"{where}.path",
-                "a number, integer, true/false or text parameter",
-                f"{path} (a {kind})",
-            )
-        )
+    if (t.values is None) == (t.range is None):
+        problems.append((where, "exactly one of values = [...] or range = [low, high]",
+                         "neither" if t.values is None else "both"))
         return None
-    if base is not None and not _exists(base, path):
-        problems.append(
-            (f"{where}.path", "a table index that exists in the base scenario", _show(path))
-        )
-        return None
-    has_values, has_range = "values" in tbl, "range" in tbl
-    if has_values == has_range:
-        problems.append(
-            (
-                where,
-                "exactly one of values = [...] or range = [low, high]",
-                "both" if has_values else "neither",
-            )
-        )
-        return None
-    steps = tbl.get("steps")
-    if steps is not None and (not has_range or design.kind != "full_factorial"):
-        problems.append(
-            (
-                f"{where}.steps",
-                "steps only with range = [...] in a full factorial design",
-                _show(steps),
-            )
-        )
-    if has_values:
-        values = tbl["values"]
-        if not isinstance(values, list) or not values:
-            problems.append((f"{where}.values", "a non-empty list", _show(values)))
+    factorial = design.kind == "full_factorial"
+    if t.steps is not None and (t.range is None or not factorial):
+        problems.append((f"{where}.steps", "steps only with range = [...] in a full factorial design",
+                         show_value(t.steps)))
+    if t.values is not None:
+        if not t.values:
+            problems.append((f"{where}.values", "a non-empty list", "[]"))
             return None
-        n_before = len(problems)
-        checked = [
-            _check_value(v, meta, f"{where}.values[{j}]", problems) for j, v in enumerate(values)
-        ]
-        if len(problems) > n_before:
+        ok, values = _check_against_schema(t.path, t.values, f"{where}.values", problems)
+        if ok and len(set(map(repr, values))) != len(values):
+            problems.append((f"{where}.values", "distinct values", show_value(t.values)))
             return None
-        if len(set(map(repr, checked))) != len(checked):
-            problems.append((f"{where}.values", "distinct values", _show(values)))
-            return None
-        return Factor(path=path, kind=kind, values=tuple(checked))
-    rng = tbl["range"]
-    if kind not in ("float", "int"):
-        problems.append((f"{where}.range", f"values = [...] for a {kind} parameter", _show(rng)))
+        return Factor(path=t.path, kind=field.kind, values=tuple(values)) if ok else None
+    if field.kind not in ("float", "int"):
+        problems.append((f"{where}.range", f"values = [...] for a {field.kind} parameter", show_value(t.range)))
         return None
-    if not (isinstance(rng, list) and len(rng) == 2):
-        problems.append((f"{where}.range", "[low, high]", _show(rng)))
+    if len(t.range) != 2:
+        problems.append((f"{where}.range", "[low, high]", show_value(t.range)))
         return None
-    n_before = len(problems)
-    lo = _check_value(rng[0], meta, f"{where}.range[0]", problems)
-    hi = _check_value(rng[1], meta, f"{where}.range[1]", problems)
-    if len(problems) > n_before:
+    ok, (lo, hi) = _check_against_schema(t.path, t.range, f"{where}.range", problems)
+    if ok and not lo < hi:
+        problems.append((f"{where}.range", "low < high", show_value(t.range)))
         return None
-    if not lo < hi:
-        problems.append((f"{where}.range", "low < high", _show(rng)))
+    if ok and factorial and t.steps is None:
+        problems.append((f"{where}.steps", "an integer >= 2 (levels over the range) in a full factorial "
+                         "design", "none"))
         return None
-    if design.kind == "full_factorial":
-        if steps is None:
-            problems.append(
-                (
-                    f"{where}.steps",
-                    "an integer >= 2 (levels over the range) in a full factorial design",
-                    "none",
-                )
-            )
-            return None
-        if isinstance(steps, bool) or not isinstance(steps, int) or not 2 <= steps <= 10_000:
-            problems.append((f"{where}.steps", "an integer between 2 and 10000", _show(steps)))
-            return None
-    return Factor(path=path, kind=kind, range=(lo, hi), steps=steps)
+    return Factor(path=t.path, kind=field.kind, range=(lo, hi), steps=t.steps) if ok else None
 
 
-def _outcomes(
-    tbl: dict, base: Scenario | None, factors: tuple[Factor, ...], problems: list
-) -> OutcomeSpec:
-    known = [o.name for o in OUTCOMES]
-    names = tbl.get("names", known)
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-        problems.append(("outcomes.names", "a non-empty list of outcome names", _show(names)))
-        names = known
-    for j, n in enumerate(names):
-        if n not in known:
-            problems.append(
-                (
-                    f"outcomes.names[{j}]",
-                    "an outcome of sim.metrics.OUTCOMES (" + ", ".join(known) + ")",
-                    _show(n),
-                )
-            )
-    if len(set(names)) != len(names):
-        problems.append(("outcomes.names", "distinct names", _show(names)))
-    keep = tbl.get("keep", "summary")
-    if keep not in KEEP:
-        problems.append(
-            ("outcomes.keep", "one of " + ", ".join(repr(k) for k in KEEP), _show(keep))
-        )
-    at = tbl.get("at_ticks", [])
-    if at and keep == "series":
-        problems.append(
-            (
-                "outcomes.at_ticks",
-                "no at_ticks when keep = 'series' (every tick is kept)",
-                _show(at),
-            )
-        )
+def _design_rules(d: DesignSpec, given: dict, n_params: int, reported: set, problems: list) -> None:
+    if "design.kind" in reported:
+        return
+    if "design.levels" not in reported and d.levels % 2:
+        problems.append(("design.levels", "an even integer (Morris grid levels)", show_value(d.levels)))
+    if "design.samples" not in reported:
+        if d.kind == "full_factorial" and d.samples is not None:
+            problems.append(("design.samples", "no samples for a full factorial design (levels come from "
+                             "the parameters)", show_value(d.samples)))
+        elif d.kind != "full_factorial" and d.samples is None:
+            problems.append(("design.samples", f"an integer between 1 and {MAX_RUNS} for a {d.kind} design",
+                             "none"))
+        elif d.kind == "sobol" and d.samples & (d.samples - 1):
+            problems.append(("design.samples", "a power of two for a Sobol design", show_value(d.samples)))
+    for key, allowed in (("levels", "morris"), ("second_order", "sobol")):
+        if key in given and d.kind != allowed:
+            problems.append((f"design.{key}", f"no {key} unless design.kind = {allowed!r}",
+                             show_value(given[key])))
+    if d.kind != "full_factorial" and not n_params and "parameters" not in reported:
+        problems.append(("parameters", f"at least one [[parameters]] table for design {d.kind!r}", "none"))
+    if d.kind == "sobol" and d.second_order and n_params < 2:
+        problems.append(("design.second_order", "false when fewer than two parameters vary", "true"))
+
+
+def _outcome_rules(o: OutcomeSpec, base: Scenario | None, factors: list[Factor], reported: set,
+                   problems: list) -> None:
+    if "outcomes.names" not in reported:
+        if not o.names:
+            problems.append(("outcomes.names", "a non-empty list of outcome names", "[]"))
+        elif len(set(o.names)) != len(o.names):
+            problems.append(("outcomes.names", "distinct names", show_value(list(o.names))))
+    at = list(o.at_ticks)
+    if "outcomes.at_ticks" in reported or not at:
+        return
+    if o.keep == "series":
+        problems.append(("outcomes.at_ticks", "no at_ticks when keep = 'series' (every tick is kept)",
+                         show_value(at)))
+        return
     ticks_vary = any(f.path == "run.ticks" for f in factors)
-    max_tick = base.run.ticks if base is not None else 36500
-    if not isinstance(at, list) or not all(
-        isinstance(t, int) and not isinstance(t, bool) for t in at
-    ):
-        problems.append(("outcomes.at_ticks", "a list of ticks (integers)", _show(at)))
-        at = []
-    elif at != sorted(set(at)) or (at and (at[0] < 1 or (not ticks_vary and at[-1] > max_tick))):
-        problems.append(
-            ("outcomes.at_ticks", f"increasing ticks between 1 and {max_tick}", _show(at))
-        )
-    return OutcomeSpec(names=tuple(names), keep=keep, at_ticks=tuple(at))
+    max_tick = base.run.ticks if base is not None and not ticks_vary else None
+    if at != sorted(set(at)) or (max_tick is not None and at[-1] > max_tick):
+        within = f" between 1 and {max_tick}" if max_tick is not None else ""
+        problems.append(("outcomes.at_ticks", f"increasing ticks{within}", show_value(at)))
 
 
 # %% Helpers --------------------------------------------------------------------
@@ -589,79 +477,16 @@ def _tidy(v: float) -> float:
     return float(f"{v:.12g}")
 
 
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _unknown(tbl: dict, allowed: tuple[str, ...], where: str, problems: list) -> None:
-    for key in tbl:
-        if key not in allowed:
-            problems.append(
-                (
-                    f"{where}.{key}" if where else key,
-                    f"a known key in {where or 'the file'} ({', '.join(allowed)})",
-                    "an unknown key",
-                )
-            )
-
-
-def _table(data: dict, key: str, problems: list, required: bool = False) -> dict:
-    if key not in data:
-        if required:
-            problems.append((key, f"a [{key}] table", "none"))
-        return {}
-    if not isinstance(data[key], dict):
-        problems.append((key, f"a [{key}] table", _show(data[key])))
-        return {}
-    return data[key]
-
-
-def _string(tbl: dict, key: str, default: str, where: str, problems: list) -> str:
-    v = tbl.get(key, default)
-    if not isinstance(v, str):
-        problems.append((f"{where}.{key}" if where else key, "a string", _show(v)))
-        return default
-    return v
-
-
-def _int(
-    tbl: dict,
-    key: str,
-    default: int | None,
-    bounds: tuple[int, int],
-    where: str,
-    problems: list,
-    required: bool = False,
-) -> int | None:
-    if key not in tbl:
-        if required:
-            problems.append(
-                (f"{where}.{key}", f"an integer between {bounds[0]} and {bounds[1]}", "none")
-            )
-        return default
-    v = tbl[key]
-    if isinstance(v, bool) or not isinstance(v, int) or not bounds[0] <= v <= bounds[1]:
-        problems.append(
-            (f"{where}.{key}", f"an integer between {bounds[0]} and {bounds[1]}", _show(v))
-        )
-        return default
-    return v
-
-
-def _bool(tbl: dict, key: str, default: bool, where: str, problems: list) -> bool:
-    v = tbl.get(key, default)
-    if not isinstance(v, bool):
-        problems.append((f"{where}.{key}", "true or false", _show(v)))
-        return default
-    return v
+class _Field(NamedTuple):
+    kind: str  # "float", "int", "bool", "str", or the container's type name
+    type: Any
+    meta: Any
 
 
 def _generic(path: str) -> str | None:
     """``firms[0].quality`` / ``firms[*].quality`` -> ``firms[].quality``; None if malformed."""
-    parts = path.split(".")
     out = []
-    for part in parts:
+    for part in path.split("."):
         m = _SEGMENT.fullmatch(part)
         if not m:
             return None
@@ -670,22 +495,25 @@ def _generic(path: str) -> str | None:
 
 
 @cache
-def _schema_index() -> dict[str, dict]:
+def _schema_index() -> dict[str, _Field]:
     index = {}
     for path, f, owner in iter_params():
         tp = typing.get_type_hints(owner)[f.name]
         kind = {float: "float", int: "int", bool: "bool", str: "str"}.get(tp, tp.__name__)
-        index[path] = {
-            "kind": kind,
-            "bounds": f.metadata.get("bounds"),
-            "choices": f.metadata.get("choices"),
-        }
+        index[path] = _Field(kind, tp, f.metadata)
     return index
 
 
-def _schema_field(path: str) -> dict | None:
+def _schema_field(path: str) -> _Field | None:
     generic = _generic(path)
     return _schema_index().get(generic) if generic else None
+
+
+def _check_against_schema(path: str, values: list, where: str, problems: list) -> tuple[bool, list]:
+    """Check values of the scenario parameter ``path`` (its type, bounds, choices): (all good, checked)."""
+    field, n = _schema_field(path), len(problems)
+    checked = [check_value(field.type, v, field.meta, f"{where}[{j}]", problems) for j, v in enumerate(values)]
+    return len(problems) == n, checked
 
 
 def _suggest(path: str) -> str:
@@ -714,41 +542,7 @@ def _exists(sc: Scenario, path: str) -> bool:
     return True
 
 
-def _check_value(value: Any, meta: dict, where: str, problems: list) -> Any:
-    """Check one value against the schema field's type, bounds and choices."""
-    kind = meta["kind"]
-    if kind == "bool":
-        if not isinstance(value, bool):
-            problems.append((where, "true or false", _show(value)))
-        return value
-    if kind == "str":
-        choices = meta.get("choices")
-        if not isinstance(value, str):
-            problems.append((where, "a string", _show(value)))
-        elif choices and value not in choices:
-            problems.append((where, "one of " + ", ".join(repr(c) for c in choices), _show(value)))
-        return value
-    integer = kind == "int"
-    label = "an integer" if integer else "a number"
-    ok = isinstance(value, int) if integer else isinstance(value, (int, float))
-    lo, hi = meta.get("bounds") or (None, None)
-    expected = label
-    if lo is not None and hi is not None:
-        expected = f"{label} between {lo:g} and {hi:g}"
-    elif lo is not None:
-        expected = f"{label} >= {lo:g}"
-    elif hi is not None:
-        expected = f"{label} <= {hi:g}"
-    if isinstance(value, bool) or not ok or (not integer and not math.isfinite(value)):
-        problems.append((where, expected, _show(value)))
-        return value
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        problems.append((where, expected, _show(value)))
-        return value
-    return int(value) if integer else float(value)
-
-
-def _count_runs(design: DesignSpec, factors: tuple[Factor, ...]) -> int:
+def _count_runs(design: DesignSpec, factors: list[Factor]) -> int:
     d = len(factors)
     if design.kind == "full_factorial":
         points = math.prod(len(f.levels()) for f in factors) if factors else 1

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.network.csr import Csr, csr_from_edges
 from sim.scenario.schema import NetworkParams
 
 __all__ = ["NETWORKX_MAX_NODES", "KINDS", "build", "supports"]
@@ -56,7 +57,7 @@ def supports(p: NetworkParams, n: int) -> bool:
     return p.kind in KINDS and n > NETWORKX_MAX_NODES
 
 
-def build(p: NetworkParams, n: int, segment: np.ndarray, seed: int):
+def build(p: NetworkParams, n: int, segment: np.ndarray, seed: int) -> Csr:
     """Build the social graph of ``n`` consumers directly as CSR arrays.
 
     Args:
@@ -65,8 +66,6 @@ def build(p: NetworkParams, n: int, segment: np.ndarray, seed: int):
         segment: Segment index per consumer (SBM blocks; contiguous ranges).
         seed: Integer seed; the same seed gives the same graph.
     """
-    from sim.network.graphs import Csr
-
     k = max(1, int(round(p.mean_degree)))
     rng = np.random.default_rng(seed)
     if p.kind == "watts_strogatz":
@@ -277,8 +276,6 @@ def _watts_strogatz(n: int, k: int, p: float, rng: np.random.Generator):
     vs = np.concatenate([v[keep], tgt]).astype(np.int32)
     del u, v, j, keep
     if n <= NUMPY_ASSEMBLY_MAX_NODES:
-        from sim.network.graphs import csr_from_edges
-
         csr = csr_from_edges(n, us, vs)
         return csr.indptr, csr.indices
     return _kernels()["assemble"](n, us, vs)

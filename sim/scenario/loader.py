@@ -10,12 +10,13 @@ import dataclasses
 import math
 import re
 import tomllib
+import types
 import typing
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import AGE_SHARES, ExchangeParams, Scenario
 
 __all__ = [
     "ScenarioError",
@@ -27,6 +28,10 @@ __all__ = [
     "to_toml",
     "with_overrides",
     "get_path",
+    "build_table",
+    "check_value",
+    "parse_toml",
+    "show_value",
 ]
 
 MAX_TOML_BYTES = 1_000_000
@@ -87,6 +92,31 @@ def _check_number(value: Any, meta: dict, integer: bool, path: str, problems: li
 
 
 def _check_value(tp: Any, value: Any, meta: dict, path: str, problems: list) -> Any:
+    """Check one TOML value against a field's type and metadata (bounds, choices).
+
+    Besides the scalar types, ``dict`` (name = number) and ``list`` (strings),
+    the generic types ``X | None``, ``list[X]``, ``tuple[X, ...]`` and
+    ``dict[str, X]`` check every item as ``X``, and ``Any`` accepts the value
+    as it is. Returns the checked value (None for a bad number or container).
+    """
+    if tp is Any:
+        return value
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        (inner,) = (a for a in args if a is not type(None))  # None is a default, never written
+        return _check_value(inner, value, meta, path, problems)
+    if origin in (list, tuple, dict):
+        table = origin is dict
+        if not isinstance(value, dict if table else list):
+            problems.append((path, "a table { key = value }" if table else "a list [...]", _show(value)))
+            return None
+        n = len(problems)
+        if table:
+            checked = {k: _check_value(args[1], v, meta, f"{path}.{k}", problems) for k, v in value.items()}
+        else:
+            checked = origin(_check_value(args[0], v, meta, f"{path}[{i}]", problems)
+                             for i, v in enumerate(value))
+        return checked if len(problems) == n else None
     if tp is bool:
         if not isinstance(value, bool):
             problems.append((path, "true or false", _show(value)))
@@ -153,6 +183,15 @@ def _build(cls: type, data: Any, path: str, problems: list) -> Any:
     return cls(**kwargs)
 
 
+#: The generic validation, for other TOML files whose structure is declared with the
+#: schema's ``param``/``section``/``table_list`` helpers (experiment files):
+#: ``build_table(cls, data, path, problems)`` builds ``cls`` from a table (unknown keys
+#: rejected, a bad value leaves the field's default); ``check_value`` checks one value.
+build_table = _build
+check_value = _check_value
+show_value = _show
+
+
 def _cross_checks(sc: Scenario, problems: list) -> None:
     """Constraints between fields that a single field's bounds cannot express."""
     for label, items in (("segments", sc.segments), ("firms", sc.firms),
@@ -187,8 +226,9 @@ def _cross_checks(sc: Scenario, problems: list) -> None:
             if key not in seg_names:
                 problems.append((f"intermediaries[{i}].segments",
                                  "segment names (" + ", ".join(sorted(seg_names)) + ")", _show(key)))
-    mixes = [("exchange", sc.exchange)] + [
-        (f"exchange.schedule[{i}]", p) for i, p in enumerate(sc.exchange.schedule)]
+    # With a schedule, the shares in [exchange] read its last point, checked there.
+    mixes = [("exchange", sc.exchange)] if not sc.exchange.schedule else []
+    mixes += [(f"exchange.schedule[{i}]", p) for i, p in enumerate(sc.exchange.schedule)]
     for where, mix in mixes:
         total = mix.restricted + mix.generalized + mix.complex
         if abs(total - 1.0) > 1e-6:
@@ -205,6 +245,24 @@ def _cross_checks(sc: Scenario, problems: list) -> None:
         problems.append(("network.edgelist_path", "a file path when network.kind = 'edgelist'", "''"))
 
 
+def _one_mix_declaration(data: Any, problems: list) -> Any:
+    """The age mix is declared once: the three shares (a constant mix) or a schedule.
+
+    A table giving both is reported; its shares are set aside so that the rest
+    of the file is still checked.
+    """
+    ex = data.get("exchange") if isinstance(data, dict) else None
+    if not isinstance(ex, dict) or not isinstance(ex.get("schedule"), list) or not ex["schedule"]:
+        return data
+    given = [k for k in AGE_SHARES if k in ex]
+    if not given:
+        return data
+    n = len(ex["schedule"])
+    problems.append(("exchange", "either the three shares (a constant mix) or [[exchange.schedule]] "
+                     "points, not both", f"{', '.join(given)} and {n} schedule point{'s' * (n > 1)}"))
+    return {**data, "exchange": {k: v for k, v in ex.items() if k not in AGE_SHARES}}
+
+
 def scenario_from_dict(data: dict, source: str = "") -> Scenario:
     """Validate a plain dict (as parsed from TOML) into a Scenario.
 
@@ -212,6 +270,7 @@ def scenario_from_dict(data: dict, source: str = "") -> Scenario:
         ScenarioError: listing every problem found.
     """
     problems: list[tuple[str, str, str]] = []
+    data = _one_mix_declaration(data, problems)
     sc = _build(Scenario, data, "", problems)
     if not problems:
         _cross_checks(sc, problems)
@@ -220,16 +279,24 @@ def scenario_from_dict(data: dict, source: str = "") -> Scenario:
     return sc
 
 
-def scenario_from_toml(text: str, source: str = "") -> Scenario:
-    """Parse and validate TOML text. Never executes or unpickles anything."""
+def parse_toml(text: str, source: str = "") -> dict:
+    """Parse TOML text of at most ``MAX_TOML_BYTES`` bytes. Never executes or unpickles anything.
+
+    Raises:
+        ScenarioError: for a larger text or invalid TOML.
+    """
     size = len(text.encode("utf-8", "ignore"))
     if size > MAX_TOML_BYTES:
         raise ScenarioError([("(file)", f"at most {MAX_TOML_BYTES} bytes", f"{size} bytes")], source)
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([("(syntax)", "valid TOML", str(exc))], source) from None
-    return scenario_from_dict(data, source)
+
+
+def scenario_from_toml(text: str, source: str = "") -> Scenario:
+    """Parse and validate TOML text. Never executes or unpickles anything."""
+    return scenario_from_dict(parse_toml(text, source), source)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -245,10 +312,25 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario_from_toml(text, str(path))
 
 
+def _declared_fields(obj: Any) -> list[dataclasses.Field]:
+    """A dataclass's fields as written out.
+
+    With a schedule, the age mix is the schedule alone (the three shares then
+    only read its last point).
+    """
+    fields = dataclasses.fields(obj)
+    if isinstance(obj, ExchangeParams) and obj.schedule:
+        return [f for f in fields if f.name not in AGE_SHARES]
+    return list(fields)
+
+
 def scenario_to_dict(sc: Any) -> Any:
-    """Scenario -> plain dict of TOML-able values (the inverse of scenario_from_dict)."""
+    """Scenario -> plain dict of TOML-able values (the inverse of scenario_from_dict).
+
+    The age mix comes out as declared: the three shares, or the schedule alone.
+    """
     if dataclasses.is_dataclass(sc):
-        return {f.name: scenario_to_dict(getattr(sc, f.name)) for f in dataclasses.fields(sc)}
+        return {f.name: scenario_to_dict(getattr(sc, f.name)) for f in _declared_fields(sc)}
     if isinstance(sc, list):
         return [scenario_to_dict(x) for x in sc]
     if isinstance(sc, dict):
@@ -309,7 +391,7 @@ class _Section(dict):
 
 def _mark_sections(sc: Any) -> Any:
     if dataclasses.is_dataclass(sc):
-        return _Section({f.name: _mark_sections(getattr(sc, f.name)) for f in dataclasses.fields(sc)})
+        return _Section({f.name: _mark_sections(getattr(sc, f.name)) for f in _declared_fields(sc)})
     if isinstance(sc, list):
         return [_mark_sections(x) for x in sc]
     return sc
@@ -360,8 +442,14 @@ def flatten(sc: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def get_path(sc: Scenario, path: str) -> Any:
-    """Read a parameter by its path (``exchange.complex``, ``firms[0].quality``)."""
-    node, last = _walk(scenario_to_dict(sc), path)
+    """Read a parameter by its path (``exchange.complex``, ``firms[0].quality``).
+
+    With a schedule, ``exchange.complex`` and the other two shares read its last point.
+    """
+    data = scenario_to_dict(sc)
+    if isinstance(sc, Scenario) and sc.exchange.schedule:
+        data["exchange"].update({k: getattr(sc.exchange, k) for k in AGE_SHARES})
+    node, last = _walk(data, path)
     if not isinstance(node, dict) or last not in node:
         raise ScenarioError([(path, "a parameter path such as firms[0].quality", _show(path))])
     return node[last]
@@ -370,36 +458,113 @@ def get_path(sc: Scenario, path: str) -> Any:
 def with_overrides(sc: Scenario, overrides: dict[str, Any]) -> Scenario:
     """Return a validated copy of ``sc`` with parameters set by path.
 
-    ``firms[*].quality`` sets the field in every firm. Setting one of the
-    three exchange shares alone is allowed: the other two are rescaled so the
-    mix still sums to one.
+    ``firms[*].quality`` sets the field in every firm; a path naming one table
+    (``firms[0].quality``) wins over ``[*]`` whatever their order. The result
+    never depends on the order of ``overrides``.
+
+    The exchange-age mix is declared once: the three shares (a constant mix)
+    or ``exchange.schedule``. The shares given in one call are applied together:
+
+    * all three: they must sum to one;
+    * two: the third is what is left (the two may not sum to more than one);
+    * one: it is fixed, and the other two share the rest in the proportions
+      they have in the current mix (evenly when both are zero). On a scenario
+      with a schedule, the current mix is the one the schedule ends on.
+
+    Setting ``exchange.restricted``, ``exchange.generalized`` or
+    ``exchange.complex`` on a scenario with a schedule replaces the schedule by
+    that constant mix; setting ``exchange.schedule`` replaces a constant mix.
+    The same rules hold for the shares of one schedule point
+    (``exchange.schedule[1].complex``), which keep the schedule.
+
+    Raises:
+        ScenarioError: an unknown path, shares that do not sum to one, the
+            shares and the schedule set together, or an invalid result.
     """
-    data = scenario_to_dict(sc)
-    for path, value in overrides.items():
+    assigned: dict[str, tuple[Any, bool]] = {}  # target -> (value, named without [*])
+    for path in sorted(overrides):
+        value = overrides[path]
         targets = [path]
         if "[*]" in path:
             head = path.split("[*]")[0]
             n = len(get_path(sc, head))
             targets = [path.replace("[*]", f"[{i}]", 1) for i in range(n)]
         for target in targets:
-            node, last = _walk(data, target)
-            if not isinstance(node, dict) or last not in node:
-                raise ScenarioError([(target, "a parameter path such as firms[0].quality",
-                                      _show(target))])
-            if isinstance(value, (int, float)) and isinstance(node[last], float):
-                value = float(value)
-            node[last] = value
-            if target.startswith("exchange.") and last in ("restricted", "generalized", "complex"):
-                _rebalance(node, last)
+            if target not in assigned or not assigned[target][1]:
+                assigned[target] = (value, target == path)
+    mixes: dict[str, dict[str, Any]] = {}  # "exchange" or "exchange.schedule[i]" -> given shares
+    data = scenario_to_dict(sc)
+    for target, (value, _) in sorted(assigned.items()):
+        head, _, last = target.rpartition(".")
+        if last in AGE_SHARES and (head == "exchange" or _SCHEDULE_POINT.fullmatch(head)):
+            mixes.setdefault(head, {})[last] = value
+            continue
+        node, last = _walk(data, target)
+        if not isinstance(node, dict) or last not in node:
+            raise ScenarioError([(target, "a parameter path such as firms[0].quality",
+                                  _show(target))])
+        if isinstance(value, (int, float)) and isinstance(node[last], float):
+            value = float(value)
+        node[last] = value
+        if target == "exchange.schedule":
+            _set_schedule(sc, data, value)
+    schedule_set = sorted(t for t in assigned if t.startswith("exchange.schedule"))
+    if "exchange" in mixes and schedule_set:
+        shares = ", ".join(f"exchange.{k}" for k in mixes["exchange"])
+        raise ScenarioError([("exchange", "either shares (a constant mix) or the schedule, not both",
+                              f"{shares} and {', '.join(schedule_set)}")], "overrides")
+    for head, given in mixes.items():
+        _set_mix(sc, data, head, given)
     return scenario_from_dict(data, "overrides")
 
 
-def _rebalance(mix: dict, fixed: str) -> None:
-    others = [k for k in ("restricted", "generalized", "complex") if k != fixed]
-    v = mix[fixed]
-    if not isinstance(v, (int, float)) or not 0 <= v <= 1:
-        return
-    rest = sum(mix[k] for k in others)
-    for k in others:
-        mix[k] = (1 - v) * (mix[k] / rest if rest > 0 else 0.5)
+_SCHEDULE_POINT = re.compile(r"exchange\.schedule\[\d+\]")
 
+
+def _set_schedule(sc: Scenario, data: dict, value: Any) -> None:
+    """``exchange.schedule`` set as a whole: a schedule replaces the constant mix."""
+    if isinstance(value, list) and value:
+        for k in AGE_SHARES:
+            data["exchange"].pop(k, None)
+    elif sc.exchange.schedule:
+        raise ScenarioError([("exchange.schedule", "schedule points (for a constant mix, set "
+                              "exchange.restricted, exchange.generalized and exchange.complex)",
+                              _show(value))], "overrides")
+
+
+def _set_mix(sc: Scenario, data: dict, head: str, given: dict[str, Any]) -> None:
+    """Write the mix at ``head`` from the shares given in one call (see :func:`with_overrides`)."""
+    node, _ = _walk(data, f"{head}.restricted")
+    if head == "exchange":
+        current = sc.exchange.points()[-1]
+        current = {k: getattr(current, k) for k in AGE_SHARES}
+    else:
+        current = {k: get_path(sc, f"{head}.{k}") for k in AGE_SHARES}
+    mix = dict(current)
+    ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1
+             for v in given.values())
+    if not ok:  # written as given: validation names the value and its bounds
+        mix.update(given)
+    else:
+        given = {k: float(v) for k, v in given.items()}
+        mix.update(given)
+        names = [k for k in AGE_SHARES if k in given]
+        others = [k for k in AGE_SHARES if k not in given]
+        paths = " + ".join(f"{head}.{k}" for k in names)
+        total = sum(given[k] for k in names)
+        shown = " + ".join(f"{given[k]:g}" for k in names) + f" = {total:g}"
+        if len(names) == 3 and abs(total - 1.0) > 1e-6:
+            raise ScenarioError([(paths, "shares summing to 1", shown)], "overrides")
+        if len(names) == 2:
+            if total > 1.0 + 1e-6:
+                raise ScenarioError([(paths, f"a sum of at most 1 ({head}.{others[0]} takes "
+                                      "the rest)", shown)], "overrides")
+            mix[others[0]] = max(0.0, 1.0 - total)
+        if len(names) == 1:
+            v = given[names[0]]
+            rest = sum(current[k] for k in others)
+            for k in others:
+                mix[k] = (1 - v) * (current[k] / rest if rest > 0 else 0.5)
+    node.update(mix)
+    if head == "exchange":
+        node["schedule"] = []

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "AGE_SHARES",
     "ChannelParams",
     "ChurnParams",
     "CampaignParams",
@@ -321,9 +322,20 @@ class ExchangeSchedulePoint:
     complex: float = param(0.0, unit="share", bounds=SHARE, meaning="Share in complex exchange.")
 
 
+#: The three shares of an age mix, in the order (restricted, generalized, complex).
+AGE_SHARES = ("restricted", "generalized", "complex")
+
+
 @dataclass(frozen=True, slots=True)
 class ExchangeParams:
-    """Shares of interactions under each of Bagozzi's (1975) exchange ages."""
+    """Shares of interactions under each of Bagozzi's (1975) exchange ages.
+
+    The age mix is declared once, as a schedule (see :meth:`points`): either
+    the three shares, which are the shorthand for a constant mix (one point at
+    tick 0), or ``schedule``, never both. With a schedule, the three share
+    fields are no declaration: they read the schedule's last point (the mix it
+    ends on), and other values given with a schedule are refused.
+    """
 
     restricted: float = param(1.0, unit="share", bounds=SHARE, source="Bagozzi 1975",
                               meaning="Share of interactions in restricted exchange (firm <-> consumer).")
@@ -334,7 +346,26 @@ class ExchangeParams:
     leakage: float = param(0.0, unit="share", bounds=SHARE, source="seed 004 (the leaked number)",
                            meaning="Share of generalized requests using a line not meant for the consumer's segment.")
     schedule: list = table_list(ExchangeSchedulePoint,
-                                "Optional age mix over time; overrides the three shares when given.")
+                                "Age mix over time, instead of the three shares (which then read its last point).")
+
+    def __post_init__(self) -> None:
+        if not self.schedule:
+            return
+        last = self.schedule[-1]
+        end = (last.restricted, last.generalized, last.complex)
+        given = (self.restricted, self.generalized, self.complex)
+        if given != end and given != (1.0, 0.0, 0.0):  # the defaults: no share was given
+            raise ValueError("exchange: the three shares and a schedule both declare the age mix; "
+                             "give one of them")
+        for name, value in zip(AGE_SHARES, end, strict=True):
+            object.__setattr__(self, name, value)
+
+    def points(self) -> tuple[ExchangeSchedulePoint, ...]:
+        """The age mix as schedule points; a constant mix is one point at tick 0."""
+        if self.schedule:
+            return tuple(self.schedule)
+        return (ExchangeSchedulePoint(tick=0, restricted=self.restricted,
+                                      generalized=self.generalized, complex=self.complex),)
 
 
 @dataclass(frozen=True, slots=True)

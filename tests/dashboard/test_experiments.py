@@ -6,7 +6,6 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats as sps
 
 from dashboard import stats
 
@@ -29,15 +28,6 @@ def _results(root, name="sweep", per_tick=True):
                   "outcome": ["trust", "trust"], "ST": [0.9, 0.05],
                   "ST_conf": [0.05, 0.02]}).to_csv(root / name / "sensitivity.csv", index=False)
     return root / name
-
-
-def test_t_interval_matches_scipy():
-    v = np.array([1.0, 2.0, 4.0, 7.0])
-    mean, half, n = stats.t_interval(v)
-    lo, hi = sps.t.interval(0.95, 3, loc=v.mean(), scale=sps.sem(v))
-    assert n == 4 and mean == pytest.approx(3.5)
-    assert (mean - half, mean + half) == pytest.approx((lo, hi))
-    assert np.isnan(stats.t_interval([5.0])[1])
 
 
 def test_parameters_outcomes_and_per_run_reduction(tmp_path):

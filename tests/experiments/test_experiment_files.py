@@ -188,3 +188,21 @@ def test_a_bad_base_scenario_and_bad_fixed_overrides_are_reported():
             '[base]\nscenario = "default_bank"\nset = { "churn.threshold" = 3 }\n', "e.toml"
         )
     assert info.value.problems[0][0] == "base.set.churn.threshold"
+
+
+def test_declaration_and_cross_check_problems_are_reported_together():
+    problems = _problems("""
+        [design]
+        replications = 0
+        [[parameters]]
+        path = "exchange.complex"
+        values = [0.2, 1.5]
+        [outcomes]
+        names = "trust"
+        """)
+    assert problems == [
+        ("design.replications", "an integer between 1 and 100000", "0"),
+        ("outcomes.names", "a list [...]", "'trust'"),
+        ("parameters[0].values[1]", "a number between 0 and 1", "1.5"),
+    ]
+
