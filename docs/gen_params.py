@@ -152,7 +152,8 @@ def render_schedule() -> str:
     out.append("| 0 | start of day | `ExchangeModel.step` | The day's age mix (`AgeMix.at`) and an empty "
                "`Day` (sim/day.py) that carries the day between phases. |")
     for k, ph in enumerate(PHASES, 1):
-        out.append(f"| {k} | {ph.name} | `sim.phases.{ph.run.__name__}` | {_cell(ph.summary[:1].upper() + ph.summary[1:])}. |")
+        what = _cell(ph.summary[:1].upper() + ph.summary[1:])
+        out.append(f"| {k} | {ph.name} | `sim.phases.{ph.run.__name__}` | {what}. |")
     out.append(f"| {len(PHASES) + 1} | record | `ExchangeModel._record` | Firms update their reputation; the day's "
                "outcomes are written (state means from the sums of the relationships phase, corrected for "
                "the day's churners). |")

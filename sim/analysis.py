@@ -19,8 +19,9 @@ to NaN under every rule: a total of nothing recorded is unknown, not zero.
 
 with ``sd`` the sample standard deviation (ddof = 1). With fewer than two
 values there is no interval: the half-width is NaN (and with none, so is the
-mean). The Welch interval of a difference of two means, a different
-statistic, is :func:`sim.rules.campaigns.welch_ci`.
+mean). **Welch interval** of a difference of two means a - b (unequal variances,
+Welch-Satterthwaite degrees of freedom): :func:`welch_ci`, used for campaign
+effects (:mod:`sim.rules.campaigns`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import pandas as pd
 
 from sim.metrics import outcome
 
-__all__ = ["summarize_run", "summarize_runs", "t_half_width", "t_interval", "t_intervals"]
+__all__ = ["summarize_run", "summarize_runs", "t_half_width", "t_interval", "t_intervals", "welch_ci"]
 
 #: How each registry rule reduces a grouped column; pandas' ``last`` and ``mean``
 #: skip NaN and give NaN for an all-NaN group, and ``min_count=1`` makes ``sum`` do the same.
@@ -134,3 +135,17 @@ def t_intervals(groups: Any, level: float = 0.95) -> pd.DataFrame:
     tab = groups.agg(n="count", mean="mean", sd="std")
     tab["half"] = t_half_width(tab["sd"], tab["n"], level)
     return tab
+
+
+def welch_ci(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Difference of means a - b with a Welch t confidence interval: (effect, low, high)."""
+    a = np.asarray(a, float)
+    b = np.asarray(b, float)
+    diff = a.mean() - b.mean()
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = np.sqrt(va + vb)
+    dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1)) if se > 0 else 1.0
+    from scipy import stats
+
+    half = stats.t.ppf(0.5 + level / 2, dof) * se
+    return float(diff), float(diff - half), float(diff + half)

@@ -29,8 +29,8 @@ import mesa
 import numpy as np
 from mesa.experimental.scenarios import Scenario as MesaScenario
 
-from sim.ages import AgeMix
 from sim.agents import ConsumerCollection, Firm, Intermediary
+from sim.ages import AgeMix
 from sim.day import Day
 from sim.messages import Addresses, Ledger, MessageBatch, MessageKind
 from sim.metrics import OutcomeRecorder

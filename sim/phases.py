@@ -20,8 +20,8 @@ from sim.routing import Served
 from sim.rules import adoption as ad
 from sim.rules import churn as cr
 from sim.rules import contacts as ct
-from sim.rules import experience as xp
 from sim.rules import expectations as ex
+from sim.rules import experience as xp
 from sim.rules import firms as fr
 from sim.rules import privacy as pv
 from sim.rules import relationships as rl

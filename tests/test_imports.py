@@ -13,10 +13,8 @@ from pathlib import Path
 
 SIM = Path(__file__).resolve().parents[1] / "sim"
 
-#: Modules whose cycles are known and being removed by the restructuring of the
-#: model and its rules. A cycle through one of them is tolerated for now; delete
-#: an entry as soon as its cycles are gone, so that they cannot come back.
-KNOWN_CYCLES = ("sim.model", "sim.agents", "sim.rules")
+#: Modules whose import cycles are tolerated: none.
+KNOWN_CYCLES: tuple[str, ...] = ()
 
 
 def _modules() -> dict[str, Path]:

@@ -17,9 +17,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.rules import adoption, churn, contacts, experience, expectations, firms, privacy, relationships
+from sim.rules import (
+    adoption,
+    churn,
+    contacts,
+    expectations,
+    experience,
+    firms,
+    privacy,
+    relationships,
+    trust,
+    word_of_mouth,
+)
 from sim.rules import requests as rq
-from sim.rules import trust, word_of_mouth
 from sim.rules.jit import u01
 from sim.rules.params import group
 from sim.scenario.schema import Scenario

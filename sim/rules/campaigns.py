@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+
+from sim.analysis import welch_ci
 
 __all__ = ["campaign_effect", "welch_ci"]
-
-
-def welch_ci(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Difference of means a - b with a Welch t confidence interval: (effect, low, high)."""
-    a = np.asarray(a, float)
-    b = np.asarray(b, float)
-    diff = a.mean() - b.mean()
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-    se = np.sqrt(va + vb)
-    dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1)) if se > 0 else 1.0
-    half = stats.t.ppf(0.5 + level / 2, dof) * se
-    return float(diff), float(diff - half), float(diff + half)
 
 
 def campaign_effect(model) -> dict:

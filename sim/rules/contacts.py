@@ -27,8 +27,11 @@ def clip01(x):
 
 @rule
 def quality_shift(treated, failed, boost, drop):
-    """Quality added by a running campaign to a treated consumer (``boost``) minus what a running
-    service failure takes from a consumer it hits (``drop``); quality units."""
+    """Quality added by campaigns, minus quality taken by failures, for one consumer's contact.
+
+    ``boost`` for a treated consumer while a campaign runs, minus ``drop`` for a
+    consumer hit by a running service failure; quality units.
+    """
     return (boost if treated else 0.0) - (drop if failed else 0.0)
 
 

@@ -17,8 +17,8 @@ import numpy as np
 from sim.rules import trust as tr
 from sim.rules.jit import kernel, rule, u01
 
-__all__ = ["broadcast", "drifted_quality", "human_capacity", "listen", "meeting_capacity", "message_fit", "purchase_probability",
-           "reputation_step"]
+__all__ = ["broadcast", "drifted_quality", "human_capacity", "listen", "meeting_capacity", "message_fit",
+           "purchase_probability", "reputation_step"]
 
 
 @rule
@@ -37,8 +37,11 @@ def purchase_probability(fit, trust, offers):
 
 
 def reputation_step(reputation, praise, complaints, rate):
-    """``rep += rate (praise / (praise + complaints) - rep)`` on a day with public talk about the firm;
-    unchanged otherwise (rate = ``wom.reputation_rate``, 1/day)."""
+    """A firm's public reputation after one day of public talk about it.
+
+    ``rep += rate (praise / (praise + complaints) - rep)`` on a day with public
+    talk, unchanged otherwise (rate = ``wom.reputation_rate``, 1/day).
+    """
     total = praise + complaints
     if total > 0:
         return reputation + rate * (praise / total - reputation)

@@ -28,15 +28,20 @@ SUMMED = ("trust", "trust_sq", "attachment", "recognition", "satisfaction", "pre
 
 @rule
 def recognition_step(recognition, gained, trp):
-    """``R <- min((1 - delta) R + g_R gained, 1)``; delta = ``trust.recognition_decay`` (1/day),
-    g_R = ``trust.recognition_gain``, gained = the day's recognition value received."""
+    """Felt recognition after one day: ``R <- min((1 - delta) R + g_R gained, 1)``.
+
+    delta = ``trust.recognition_decay`` (1/day), g_R = ``trust.recognition_gain``,
+    gained = the day's recognition value received.
+    """
     return min(recognition * (1.0 - trp.recognition_decay) + trp.recognition_gain * gained, 1.0)
 
 
 @rule
 def attachment_step(attachment, trust, recognition, trp):
-    """``att += a (T (1 - k + k R) - att)``; a = ``trust.attachment_rate`` (1/day),
-    k = ``trust.attachment_recognition_share`` [1]."""
+    """Attachment after one day: ``att += a (T (1 - k + k R) - att)``.
+
+    a = ``trust.attachment_rate`` (1/day), k = ``trust.attachment_recognition_share`` [1].
+    """
     k = trp.attachment_recognition_share
     return attachment + trp.attachment_rate * (trust * ((1.0 - k) + k * recognition) - attachment)
 
