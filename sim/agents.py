@@ -44,7 +44,7 @@ class Firm(mesa.Agent):
                                      weights=[s.share for s in model.params.segments]))
         # Without listening, every segment's message is built for the average customer.
         self.content = np.full(n_seg, mean_need)
-        self.reputation = 0.5
+        self.reputation = model.params.wom.initial_reputation
         self.reputation_hits = 0
         self.reputation_praise = 0
         self.misuse_events = 0

@@ -2,7 +2,7 @@
 
 The CLI summary, the Parquet columns, the dashboard's KPI cards and the
 experiment reports all read :data:`OUTCOMES`, so a new outcome is one entry
-here and one value written in ``ExchangeModel._record``.
+here and one value computed in :func:`outcome_row`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["OUTCOMES", "Outcome", "OutcomeRecorder", "outcome"]
+__all__ = ["OUTCOMES", "Outcome", "OutcomeRecorder", "outcome", "outcome_row"]
 
 
 @dataclass(frozen=True)
@@ -109,3 +109,85 @@ class OutcomeRecorder:
         df = pd.DataFrame(self.data[: self.n], columns=[o.name for o in OUTCOMES])
         df.insert(0, "tick", np.arange(1, self.n + 1, dtype=np.int64))
         return df
+
+
+def outcome_row(model, d) -> dict[str, float]:
+    """The day's value of every outcome of :data:`OUTCOMES`, from the model and the day (sim/day.py).
+
+    State means are over consumers with a firm, from the sums the
+    relationships pass formed (corrected for the day's churners);
+    ``trust_sd = sqrt(E[T^2] - E[T]^2)``; ``churn_rate`` annualises the day's
+    leavers over the customers at the start of the day (x 365);
+    ``expectation_inflation`` is mean predicted quality minus its mean at tick
+    0; ``control_share`` is the firms' share of the messages received over the
+    last ``influence.control_window_days`` days.
+    """
+    from sim.rules.relationships import SUMMED
+
+    st = model.state
+    n_act = int(np.count_nonzero(d.active))
+    fm = sum(x for x, _ in model._window)
+    pm = sum(y for _, y in model._window)
+    # Means over active consumers from the sums the relationships pass formed (corrected for churn).
+    sums = dict(zip(SUMMED, d.sums.tolist(), strict=True))
+
+    def mean(name):
+        return sums[name] / n_act if n_act else float("nan")
+
+    contacts = (d.contacts_statement + d.contacts_self + d.contacts_automated + d.contacts_human
+                + d.contacts_advisor + d.contacts_social)
+    served = d.served
+    row = {
+        "customers": n_act,
+        "trust": mean("trust"),
+        "trust_sd": (float(np.sqrt(max(mean("trust_sq") - mean("trust") ** 2, 0.0)))
+                     if n_act else float("nan")),
+        "attachment": mean("attachment"),
+        "recognition": mean("recognition"),
+        "satisfaction": mean("satisfaction"),
+        "delivered_quality": d.delivered_quality,
+        "expectation_quality": mean("predicted_quality"),
+        "expectation_adequate": mean("adequate_quality"),
+        "expectation_desired": mean("desired_quality"),
+        "expectation_inflation": mean("predicted_quality") - model._e0,
+        "expected_response_h": mean("expected_response_h"),
+        "response_time_h": float(d.response_h.mean()) if d.response_h.size else float("nan"),
+        "waiting_h": float(d.waits_h.mean()) if d.waits_h.size else float("nan"),
+        "wom_volume": d.wom_total,
+        "wom_valence": d.wom_positive / d.wom_total if d.wom_total else float("nan"),
+        "public_posts": d.public_posts,
+        "warned": d.warned,
+        "public_complaints": d.public_complaints,
+        "complaints": d.complaints,
+        "complaints_resolved": d.resolved,
+        "control_share": fm / (fm + pm) if fm + pm else float("nan"),
+        "contacts_statement": d.contacts_statement,
+        "contacts_self_service": d.contacts_self,
+        "contacts_automated": d.contacts_automated,
+        "contacts_human": d.contacts_human,
+        "contacts_platform": d.contacts_platform,
+        "contacts_social": d.contacts_social,
+        "contacts_advisor": d.contacts_advisor,
+        "unserved_meetings": d.unserved_meetings,
+        "relationships_per_advisor": n_act / max(sum(f.advisors() for f in model.firms), 1e-9),
+        "abandoned": int(served.dropped_by_age.sum()),
+        "queued": int(model.ledger.queued.sum()),
+        "leaked_share": served.leaked / served.relayed if served.relayed else float("nan"),
+        "message_fit": d.message_fit,
+        "purchases": d.purchases,
+        "churn": d.churned,
+        "churn_rate": d.churned / max(n_act + d.churned, 1) * 365.0,
+        "cost_eur": d.cost,
+        "cost_per_contact_eur": d.cost / contacts if contacts else float("nan"),
+        "revenue_eur": d.revenue,
+        "relational_cost_eur": d.relational_cost,
+        "reputation": float(np.mean([f.reputation for f in model.firms])),
+        "adoption": np.count_nonzero(st.adopted) / model.n,
+    }
+    if model.params.campaign.enabled:
+        tr_ = model._treated_idx[d.active[model._treated_idx]]
+        t_tr = float(st.trust[tr_].sum(dtype=np.float64))
+        n_co = n_act - tr_.size
+        row["trust_treated"] = t_tr / tr_.size if tr_.size else float("nan")
+        row["trust_control"] = (sums["trust"] - t_tr) / n_co if n_co else float("nan")
+    return row

@@ -33,14 +33,13 @@ from sim.agents import ConsumerCollection, Firm, Intermediary
 from sim.ages import AgeMix
 from sim.day import Day
 from sim.messages import Addresses, Ledger, MessageBatch, MessageKind
-from sim.metrics import OutcomeRecorder
+from sim.metrics import OutcomeRecorder, outcome_row
 from sim.network import InfluenceTracker, build_social_graph
 from sim.phases import PHASES, expand_csr
 from sim.routing import Router
 from sim.rules import trust as tr
 from sim.rules.daybook import DayBook
 from sim.rules.params import group
-from sim.rules.relationships import SUMMED
 from sim.scenario.loader import with_overrides
 from sim.scenario.schema import Scenario
 from sim.seeds import RngTree
@@ -174,13 +173,6 @@ class ExchangeModel(mesa.Model):
         """Boolean mask of consumers still with a firm."""
         return self.state.firm >= 0
 
-    def summed(self, idx: np.ndarray) -> np.ndarray:
-        """Contribution of consumers ``idx`` to the day's sums (see ``SUMMED``)."""
-        st = self.state
-        t = st.trust[idx].astype(np.float64)
-        cols = [t, t * t] + [getattr(st, k)[idx].astype(np.float64) for k in SUMMED[2:]]
-        return np.array([c.sum() for c in cols])
-
     def adopted_ties(self) -> np.ndarray:
         """Adopted ties of every consumer, kept up to date from the consumers whose state changed.
 
@@ -229,73 +221,8 @@ class ExchangeModel(mesa.Model):
         return pd.DataFrame(rows)
 
     def _record(self, d: Day) -> None:
-        st = self.state
-        n_act = int(np.count_nonzero(d.active))
+        """Firms update their reputation; the day's outcome row is written (sim.metrics.outcome_row)."""
         for f in self.firms:
             f.update_reputation()
         self._window.append((d.firm_msgs, d.peer_msgs))
-        fm = sum(x for x, _ in self._window)
-        pm = sum(y for _, y in self._window)
-        # Means over active consumers from the sums the relationships pass formed (corrected for churn).
-        sums = dict(zip(SUMMED, d.sums.tolist(), strict=True))
-
-        def mean(name):
-            return sums[name] / n_act if n_act else float("nan")
-
-        contacts = (d.contacts_statement + d.contacts_self + d.contacts_automated + d.contacts_human
-                    + d.contacts_advisor + d.contacts_social)
-        served = d.served
-        row = {
-            "customers": n_act,
-            "trust": mean("trust"),
-            "trust_sd": (float(np.sqrt(max(mean("trust_sq") - mean("trust") ** 2, 0.0)))
-                         if n_act else float("nan")),
-            "attachment": mean("attachment"),
-            "recognition": mean("recognition"),
-            "satisfaction": mean("satisfaction"),
-            "delivered_quality": d.delivered_quality,
-            "expectation_quality": mean("predicted_quality"),
-            "expectation_adequate": mean("adequate_quality"),
-            "expectation_desired": mean("desired_quality"),
-            "expectation_inflation": mean("predicted_quality") - self._e0,
-            "expected_response_h": mean("expected_response_h"),
-            "response_time_h": float(d.response_h.mean()) if d.response_h.size else float("nan"),
-            "waiting_h": float(d.waits_h.mean()) if d.waits_h.size else float("nan"),
-            "wom_volume": d.wom_total,
-            "wom_valence": d.wom_positive / d.wom_total if d.wom_total else float("nan"),
-            "public_posts": d.public_posts,
-            "warned": d.warned,
-            "public_complaints": d.public_complaints,
-            "complaints": d.complaints,
-            "complaints_resolved": d.resolved,
-            "control_share": fm / (fm + pm) if fm + pm else float("nan"),
-            "contacts_statement": d.contacts_statement,
-            "contacts_self_service": d.contacts_self,
-            "contacts_automated": d.contacts_automated,
-            "contacts_human": d.contacts_human,
-            "contacts_platform": d.contacts_platform,
-            "contacts_social": d.contacts_social,
-            "contacts_advisor": d.contacts_advisor,
-            "unserved_meetings": d.unserved_meetings,
-            "relationships_per_advisor": n_act / max(sum(f.advisors() for f in self.firms), 1e-9),
-            "abandoned": int(served.dropped_by_age.sum()),
-            "queued": int(self.ledger.queued.sum()),
-            "leaked_share": served.leaked / served.relayed if served.relayed else float("nan"),
-            "message_fit": d.message_fit,
-            "purchases": d.purchases,
-            "churn": d.churned,
-            "churn_rate": d.churned / max(n_act + d.churned, 1) * 365.0,
-            "cost_eur": d.cost,
-            "cost_per_contact_eur": d.cost / contacts if contacts else float("nan"),
-            "revenue_eur": d.revenue,
-            "relational_cost_eur": d.relational_cost,
-            "reputation": float(np.mean([f.reputation for f in self.firms])),
-            "adoption": np.count_nonzero(st.adopted) / self.n,
-        }
-        if self.params.campaign.enabled:
-            tr_ = self._treated_idx[d.active[self._treated_idx]]
-            t_tr = float(st.trust[tr_].sum(dtype=np.float64))
-            n_co = n_act - tr_.size
-            row["trust_treated"] = t_tr / tr_.size if tr_.size else float("nan")
-            row["trust_control"] = (sums["trust"] - t_tr) / n_co if n_co else float("nan")
-        self.recorder.record(row)
+        self.recorder.record(outcome_row(self, d))

@@ -513,7 +513,7 @@ def churn(m: ExchangeModel, day: Day) -> None:
     day.churned = int(leavers.size)
     if not leavers.size:
         return
-    day.sums -= m.summed(leavers)  # the day's sums leave with them (switchers come back below)
+    rl.adjust_sums(leavers, m.S, -1.0, day.sums)  # the day's sums leave with them (switchers come back below)
     if len(m.firms) == 1:
         st.firm[leavers] = -1
         day.active[leavers] = False
@@ -522,7 +522,7 @@ def churn(m: ExchangeModel, day: Day) -> None:
     new = cr.switch_targets(old, np.array([f.reputation for f in m.firms]), rng.random(leavers.size))
     st.firm[leavers] = new.astype(np.int16)
     cr.start_relationship(leavers, m.S, m.groups.trust, sc.satisfaction.initial)
-    day.sums += m.summed(leavers)
+    rl.adjust_sums(leavers, m.S, 1.0, day.sums)
 
 
 # ---------------------------------------------------------------------- 10. adoption

@@ -113,8 +113,8 @@ class ConsumerState:
         def seg(attr: str) -> np.ndarray:
             return np.array([getattr(s, attr) for s in sc.segments], dtype=F32)[segment]
 
-        def trait(attr: str, spread: float = 0.15) -> np.ndarray:
-            x = seg(attr) + rng.normal(0, spread, n).astype(F32)
+        def trait(attr: str) -> np.ndarray:
+            x = seg(attr) + rng.normal(0, sc.population.trait_spread, n).astype(F32)
             return np.clip(x, 0, 1, out=x)
 
         need = np.clip(seg("need") + rng.normal(0, 1, n).astype(F32) * seg("need_spread"), 0, 1)

@@ -19,7 +19,7 @@ import numpy as np
 from sim.rules import trust as tr
 from sim.rules.jit import kernel, rule
 
-__all__ = ["SUMMED", "attachment_step", "recognition_step", "relationships"]
+__all__ = ["SUMMED", "add_summed", "adjust_sums", "attachment_step", "recognition_step", "relationships"]
 
 #: Quantities summed over active consumers by :func:`relationships`, in this order (the outcome means).
 SUMMED = ("trust", "trust_sq", "attachment", "recognition", "satisfaction", "predicted_quality",
@@ -44,6 +44,28 @@ def attachment_step(attachment, trust, recognition, trp):
     """
     k = trp.attachment_recognition_share
     return attachment + trp.attachment_rate * (trust * ((1.0 - k) + k * recognition) - attachment)
+
+
+@rule
+def add_summed(sums, S, i, sign):
+    """Add (``sign`` = 1) or remove (-1) consumer i's contribution to the sums of :data:`SUMMED`."""
+    t = np.float64(S.trust[i])
+    sums[0] += sign * t
+    sums[1] += sign * (t * t)
+    sums[2] += sign * np.float64(S.attachment[i])
+    sums[3] += sign * np.float64(S.recognition[i])
+    sums[4] += sign * np.float64(S.satisfaction[i])
+    sums[5] += sign * np.float64(S.predicted_quality[i])
+    sums[6] += sign * np.float64(S.adequate_quality[i])
+    sums[7] += sign * np.float64(S.desired_quality[i])
+    sums[8] += sign * np.float64(S.expected_response_h[i])
+
+
+@kernel
+def adjust_sums(idx, S, sign, sums):
+    """:func:`add_summed` for consumers ``idx`` (the day's churners leave the sums, switchers come back)."""
+    for j in range(idx.shape[0]):
+        add_summed(sums, S, idx[j], sign)
 
 
 @kernel
@@ -79,13 +101,4 @@ def relationships(gain, privacy_k, S, trp, wom, sums):
                                                      np.float64(r32), trp))
         S.help_received[i] = np.float32(np.float64(S.help_received[i]) * wom.help_persistence)
         if f >= 0:
-            t = np.float64(t32)
-            sums[0] += t
-            sums[1] += t * t
-            sums[2] += np.float64(S.attachment[i])
-            sums[3] += np.float64(r32)
-            sums[4] += np.float64(S.satisfaction[i])
-            sums[5] += np.float64(S.predicted_quality[i])
-            sums[6] += np.float64(S.adequate_quality[i])
-            sums[7] += np.float64(S.desired_quality[i])
-            sums[8] += np.float64(S.expected_response_h[i])
+            add_summed(sums, S, i, 1.0)

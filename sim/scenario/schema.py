@@ -101,6 +101,10 @@ class PopulationParams:
                            meaning="Number of consumers (their state lives in numpy arrays).")
     memory_limit_gib: float = param(16.0, unit="GiB", bounds=(0.1, 1024.0),
                                     meaning="A run whose predicted peak memory exceeds this is refused.")
+    trait_spread: float = param(0.15, unit="share sd", bounds=(0.0, 1.0),
+                                meaning="Standard deviation of individual traits (time and privacy sensitivity, "
+                                        "propensity to share, recognition seeking, need of a person) around "
+                                        "their segment's mean, before clipping to [0, 1].")
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,6 +514,9 @@ class WomParams:
                                          meaning="Felt help added per peer message received.")
     help_persistence: float = param(0.9, unit="per day", bounds=SHARE, source="assumption",
                                     meaning="Share of felt help kept each day.")
+    initial_reputation: float = param(0.5, unit="[0,1]", bounds=SHARE,
+                                      meaning="Every firm's public reputation at the start (share of praise in "
+                                              "public talk).")
     reputation_rate: float = param(0.05, unit="1/day", bounds=SHARE, source="assumption",
                                    meaning="Speed at which a firm's public reputation follows the valence of "
                                            "the day's public talk about it.")
