@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 __all__ = ["main"]
 
@@ -35,14 +34,15 @@ def _print_table(rows: list[list[str]], header: list[str], out=None) -> None:
 def _cmd_run(args) -> int:
     from tqdm import tqdm
 
-    from sim.run import simulate, write_table
+    from sim.atomic import check_output_file
+    from sim.run import TABLE_SUFFIXES, simulate, write_table
     from sim.scenario import ScenarioError, load_scenario, with_overrides
 
-    # Checked before the run so a typo in --out does not cost a whole simulation.
-    if args.out and Path(args.out).suffix not in (".parquet", ".csv"):
-        print(f"error: --out {args.out}: expected a file name ending in .parquet or .csv",
-              file=sys.stderr)
-        return EXIT_BAD_INPUT
+    # Checked before the run so a typo in --out or --outcome does not cost a whole simulation.
+    if args.out:
+        check_output_file(args.out, TABLE_SUFFIXES)
+    if args.outcomes:
+        _check_outcomes(args.outcomes)
     sc = load_scenario(args.scenario)
     # --seed and --ticks obey the schema's bounds on run.seed and run.ticks.
     given = {f"run.{k}": v for k, v in (("seed", args.seed), ("ticks", args.ticks)) if v is not None}
@@ -60,7 +60,11 @@ def _cmd_run(args) -> int:
     res = simulate(sc, seed=sc.run.seed, ticks=ticks, progress=progress)
     bar.close()
     if args.out:
-        write_table(res.table, args.out)
+        try:
+            write_table(res.table, args.out)
+        except OSError as exc:
+            raise ScenarioError([("--out", "a file that can be written",
+                                  f"{args.out} ({exc.strerror or exc})")]) from None
         print(f"wrote {len(res.table)} rows to {args.out}")
     s = res.summary()
     print(f"\n{sc.name}: {sc.population.consumers:,} consumers, {ticks} days, seed {res.seed}, "
@@ -80,6 +84,26 @@ def _cmd_run(args) -> int:
         print("\ntop influencers (consumer: trust moved in others): "
               + ", ".join(f"{i}: {w:.3g}" for i, w in top[:5]))
     return 0
+
+
+def _check_outcomes(names: list[str]) -> None:
+    """Refuse ``--outcome`` names that are not outcomes, naming the closest known ones."""
+    import difflib
+
+    from sim.metrics import OUTCOMES
+    from sim.scenario import ScenarioError
+
+    known = [o.name for o in OUTCOMES]
+    problems = []
+    for name in names:
+        if name in known:
+            continue
+        near = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        expected = (f"an outcome name such as {', '.join(near)}" if near
+                    else "an outcome name (" + ", ".join(known) + ")")
+        problems.append(("--outcome", expected, repr(name)))
+    if problems:
+        raise ScenarioError(problems)
 
 
 def _cmd_validate(args) -> int:
@@ -171,12 +195,14 @@ def _extend(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``exlab``; returns the exit status."""
+    from sim.env import VARIABLES, check_environment
     from sim.scenario import ScenarioError
 
     parser = build_parser()
     _extend(parser)
     args = parser.parse_args(argv)
     try:
+        check_environment(name for name, (_, _, user) in VARIABLES.items() if user == "cli")
         return int(args.func(args) or 0)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)

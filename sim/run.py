@@ -16,7 +16,10 @@ from sim.model import ExchangeModel
 from sim.scenario.loader import to_toml
 from sim.scenario.schema import Scenario
 
-__all__ = ["Results", "simulate", "write_table"]
+__all__ = ["TABLE_SUFFIXES", "Results", "simulate", "write_table"]
+
+#: The table formats ``write_table`` writes, by file name suffix.
+TABLE_SUFFIXES = (".parquet", ".csv")
 
 
 def _version() -> str:
@@ -130,23 +133,17 @@ def _control_share_quantiles(model: ExchangeModel) -> dict:
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write a table as .parquet or .csv atomically (temp file, then rename)."""
-    import os
-    import tempfile
+    """Write a table as .parquet or .csv, atomically and durably (see :func:`sim.atomic.atomic_write`).
+
+    Raises:
+        ValueError: another suffix.
+        OSError: the file cannot be written (naming ``path``).
+    """
+    from sim.atomic import atomic_write
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        if path.suffix == ".parquet":
-            df.to_parquet(tmp, index=False)
-        elif path.suffix == ".csv":
-            df.to_csv(tmp, index=False)
-        else:
-            raise ValueError(f"{path}: expected a .parquet or .csv file name")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    if path.suffix not in TABLE_SUFFIXES:
+        raise ValueError(f"{path}: expected a .parquet or .csv file name")
+    if path.suffix == ".parquet":
+        return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+    return atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))

@@ -60,7 +60,7 @@ from sim.scenario import (
     to_toml,
     with_overrides,
 )
-from sim.scenario.loader import build_table, check_value, parse_toml, show_value
+from sim.scenario.loader import build_table, check_value, parse_toml, read_toml_file, show_value
 from sim.scenario.schema import RunParams, param, section, table_list
 
 __all__ = [
@@ -259,12 +259,7 @@ def load_experiment(path: str | Path) -> Experiment:
         ScenarioError: listing every problem, each with its field path.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(
-            [("(file)", "a readable experiment file", f"{path!s} ({exc.strerror})")]
-        ) from None
+    text = read_toml_file(p, "experiment file")
     return experiment_from_toml(text, str(path), base_dir=p.parent, default_name=p.stem)
 
 

@@ -31,10 +31,13 @@ __all__ = [
     "build_table",
     "check_value",
     "parse_toml",
+    "read_toml_file",
     "show_value",
 ]
 
 MAX_TOML_BYTES = 1_000_000
+MAX_TOML_NESTING = 16
+BOM = "\ufeff"
 
 
 class ScenarioError(ValueError):
@@ -279,36 +282,94 @@ def scenario_from_dict(data: dict, source: str = "") -> Scenario:
     return sc
 
 
+def _depth(data: Any) -> int:
+    """How deeply tables and arrays nest in parsed TOML (a plain value is 0), without recursion."""
+    deepest, stack = 0, [(data, 0)]
+    while stack:
+        node, d = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                deepest = max(deepest, d + 1)
+                stack.append((child, d + 1))
+    return deepest
+
+
 def parse_toml(text: str, source: str = "") -> dict:
     """Parse TOML text of at most ``MAX_TOML_BYTES`` bytes. Never executes or unpickles anything.
 
+    A leading UTF-8 byte-order mark is accepted. Tables and arrays may nest
+    ``MAX_TOML_NESTING`` levels deep (scenario and experiment files need four).
+
     Raises:
-        ScenarioError: for a larger text or invalid TOML.
+        ScenarioError: for a larger text, invalid TOML or nesting too deep.
     """
     size = len(text.encode("utf-8", "ignore"))
     if size > MAX_TOML_BYTES:
         raise ScenarioError([("(file)", f"at most {MAX_TOML_BYTES} bytes", f"{size} bytes")], source)
+    text = text.removeprefix(BOM)
+    too_deep = ScenarioError([("(file)", f"tables and arrays nested at most {MAX_TOML_NESTING} deep",
+                               "deeper nesting")], source)
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([("(syntax)", "valid TOML", str(exc))], source) from None
+    except RecursionError:
+        raise too_deep from None
+    if _depth(data) > MAX_TOML_NESTING:
+        raise too_deep
+    return data
+
+
+def read_toml_file(path: str | Path, what: str = "scenario file", shown: str | Path | None = None) -> str:
+    """The text of a TOML file, read safely: at most ``MAX_TOML_BYTES`` bytes, UTF-8 only.
+
+    Reads at most one byte more than the limit, so a huge file (or a device
+    such as ``/dev/zero``) is refused without being read. A leading UTF-8
+    byte-order mark is dropped. ``shown`` names the file in messages (default: ``path``).
+
+    Raises:
+        ScenarioError: an unreadable, too large or non-UTF-8 file, as one line naming it.
+    """
+    shown = str(path if shown is None else shown)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_TOML_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError([("(file)", f"a readable {what}",
+                              f"{shown} ({exc.strerror or type(exc).__name__})")]) from None
+    if len(raw) > MAX_TOML_BYTES:
+        raise ScenarioError([("(file)", f"at most {MAX_TOML_BYTES} bytes", f"more than {MAX_TOML_BYTES} bytes")],
+                            shown)
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ScenarioError([("(file)", "UTF-8 text (save the file as UTF-8)", "UTF-16 text")], shown)
+    try:
+        return raw.decode("utf-8").removeprefix(BOM)
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([("(file)", "UTF-8 text",
+                              f"byte 0x{raw[exc.start]:02x} at offset {exc.start} (a binary file?)")],
+                            shown) from None
 
 
 def scenario_from_toml(text: str, source: str = "") -> Scenario:
-    """Parse and validate TOML text. Never executes or unpickles anything."""
-    return scenario_from_dict(parse_toml(text, source), source)
+    """Parse and validate TOML text. Never executes or unpickles anything.
+
+    Raises:
+        ScenarioError: listing every problem found; an empty text (or one of
+            comments only) is refused rather than read as the default scenario.
+    """
+    data = parse_toml(text, source)
+    if not data:
+        raise ScenarioError([("(file)", "at least one table or key (an empty file is not the default "
+                              "scenario)", "an empty scenario file")], source)
+    return scenario_from_dict(data, source)
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Load a scenario file, or a preset by name (``exlab list`` shows them)."""
     from sim.scenario.presets import resolve
 
-    p = resolve(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError([("(file)", "a readable scenario file or preset name",
-                              f"{path!s} ({exc.strerror})")]) from None
+    text = read_toml_file(resolve(path), "scenario file or preset name", shown=path)
     return scenario_from_toml(text, str(path))
 
 

@@ -25,7 +25,13 @@ class Preset:
 
 
 def _summary(path: Path) -> str:
-    for line in path.read_text(encoding="utf-8").splitlines():
+    """The first line of the header comment (read from the file's first 4 KiB only)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096).decode("utf-8", "replace").removeprefix("\ufeff")
+    except OSError as exc:
+        return f"(unreadable: {exc.strerror})"
+    for line in head.splitlines():
         text = line.lstrip("#").strip()
         if line.startswith("#") and text:
             return text
