@@ -28,15 +28,19 @@ from __future__ import annotations
 
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis import summarize_runs, t_intervals
-from sim.experiments.runs import ID_COLUMNS
-from sim.experiments.store import ResultsFolder
+from sim.atomic import atomic_write
+from sim.experiments.designs import salib_problem
+from sim.experiments.runs import ID_COLUMNS, expected_rows
+from sim.experiments.spec import Factor
+from sim.experiments.store import ResultsFolder, manifest_problems
 from sim.metrics import outcome
 from sim.scenario import ScenarioError
 
@@ -55,7 +59,11 @@ MAX_PRINTED_POINTS = 40
 
 @dataclass
 class SweepResults:
-    """A results folder read back: manifest, design, runs, failures and sensitivity indices."""
+    """A results folder read back: manifest, design, runs, failures and sensitivity indices.
+
+    ``missing`` lists the planned runs without a part file and ``damaged`` the
+    part files that are not a whole run (with why), in a folder of ``exlab sweep``.
+    """
 
     folder: Path
     manifest: dict
@@ -63,6 +71,8 @@ class SweepResults:
     runs: pd.DataFrame
     failures: pd.DataFrame
     sensitivity: pd.DataFrame | None = None
+    missing: list[str] = field(default_factory=list)
+    damaged: dict[str, str] = field(default_factory=dict)
 
     @property
     def factors(self) -> list[str]:
@@ -85,15 +95,17 @@ def load_results(
     """Read a results folder: its runs, manifest, design, failures and sensitivity indices.
 
     The one reader of results folders, for ``exlab report`` and the dashboard.
-    The runs are every ``*.parquet`` file below the folder except
-    ``sensitivity.parquet`` (for a folder written by ``exlab sweep``: the part
-    files in ``runs/``), read in name order; names starting with a dot
-    (temporaries) and files whose real path leaves the folder (symbolic links)
-    are skipped.
+    In a folder written by ``exlab sweep`` (a manifest of its own) the runs
+    are the part files of the manifest's runs that are whole (checked as a
+    resumed sweep checks them); the others are listed in ``missing`` and
+    ``damaged``, and no other file is read. In any other folder the runs are
+    every ``*.parquet`` file below it except ``sensitivity.parquet``, read in
+    name order. Names starting with a dot (temporaries) and files whose real
+    path leaves the folder (symbolic links) are skipped.
 
     Args:
         folder: The results folder.
-        manifest_required: Refuse a folder without a readable ``manifest.json``.
+        manifest_required: Refuse a folder without a manifest of ``exlab sweep``.
             When False, a missing (or larger than ``max_manifest_bytes``)
             manifest reads as ``{}`` and an unreadable one as ``{"error": ...}``.
         max_files: Refuse a folder with more run files than this.
@@ -101,7 +113,7 @@ def load_results(
 
     Raises:
         ScenarioError: no such folder, too many or unreadable run files, or
-            (when required) no readable manifest.
+            (when required) no manifest of ``exlab sweep``.
     """
     store = ResultsFolder(folder)
     root = store.root.resolve()
@@ -113,38 +125,74 @@ def load_results(
     def inside(p: Path) -> bool:
         return p.is_file() and p.resolve().is_relative_to(root)
 
-    files = sorted(
-        p
-        for p in root.rglob("*.parquet")
-        if p.name != "sensitivity.parquet" and not p.name.startswith(".") and inside(p)
-    )
-    if max_files is not None and len(files) > max_files:
-        raise ScenarioError(
-            [("(folder)", f"at most {max_files} Parquet files", f"{len(files)} files")], str(folder)
-        )
-    manifest: dict = {}
+    manifest: Any = {}
     if manifest_required:
         manifest = store.read_manifest()
     elif inside(store.manifest_path) and (
         max_manifest_bytes is None or store.manifest_path.stat().st_size <= max_manifest_bytes
     ):
         try:
-            manifest = store.read_manifest()
+            manifest = store.read_manifest(check=False)
         except ScenarioError as exc:
             manifest = {"error": str(exc)}
+    ours = manifest_required or not manifest_problems(manifest)
+    design = store.read_design() if inside(store.design_path) else pd.DataFrame()
+    missing: list[str] = []
+    damaged: dict[str, str] = {}
+    if ours:
+        expected = _expected_rows(manifest, design)
+        numeric = ("point", "replication", "seed", "tick", *manifest["outcomes"]["names"])
+        good, damaged = store.check_parts(expected, numeric)
+        missing = [k for k in expected if k not in good and k not in damaged]
+        files = [store.part_path(k) for k in sorted(good) if inside(store.part_path(k))]
+    else:
+        files = sorted(
+            p
+            for p in root.rglob("*.parquet")
+            if p.name != "sensitivity.parquet" and not p.name.startswith(".") and inside(p)
+        )
+    if max_files is not None and len(files) > max_files:
+        raise ScenarioError(
+            [("(folder)", f"at most {max_files} Parquet files", f"{len(files)} files")], str(folder)
+        )
     sens = None
     for name in ("sensitivity.parquet", "sensitivity.csv"):
         if inside(root / name):
-            sens = pd.read_parquet(root / name) if name.endswith("parquet") else pd.read_csv(root / name)
+            sens = _read_table(root / name, str(folder))
             break
     return SweepResults(
         folder=store.root,
         manifest=manifest,
-        design=store.read_design() if inside(store.design_path) else pd.DataFrame(),
+        design=design,
         runs=_read_runs(files, root, str(folder)),
         failures=store.read_failures(),
         sensitivity=sens,
+        missing=missing,
+        damaged=damaged,
     )
+
+
+def _expected_rows(m: dict, design: pd.DataFrame) -> dict[str, int]:
+    """Rows of each planned run's part file, from the manifest (and the design when run.ticks varies)."""
+    out = m["outcomes"]
+    ticks_of = {}
+    if "run.ticks" in design.columns and "point" in design.columns:
+        points = pd.to_numeric(design["point"], errors="coerce")
+        ticks = pd.to_numeric(design["run.ticks"], errors="coerce")
+        ticks_of = {int(p): int(t) for p, t in zip(points, ticks, strict=True) if pd.notna(p) and pd.notna(t)}
+    return {
+        run_id: expected_rows(int(ticks_of.get(point, out["ticks"])), out["keep"], out.get("at_ticks") or [])
+        for run_id, point, _, _ in m["seeds"]["runs"]
+    }
+
+
+def _read_table(path: Path, source: str) -> pd.DataFrame:
+    """A small table (CSV or Parquet) of a results folder, or a ScenarioError naming it."""
+    try:
+        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except Exception as exc:  # any damage: named as one line, not a traceback
+        text = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise ScenarioError([(path.name, "a readable table", text)], source) from None
 
 
 def _read_runs(files: list[Path], root: Path, source: str) -> pd.DataFrame:
@@ -237,8 +285,11 @@ def sensitivity(res: SweepResults, runs: pd.DataFrame) -> pd.DataFrame:
         else runs
     )
     means = last.groupby("point")[res.outcomes].mean().reindex(range(d["points"]))
-    problem = d["salib_problem"]
-    unit = res.design[[f"unit:{p}" for p in res.factors]].to_numpy()
+    problem = salib_problem(tuple(Factor(path=p, kind="float") for p in res.factors))
+    unit = _unit_matrix(res)
+    per_block = len(res.factors) + 1 if kind == "morris" else (2 if d["second_order"] else 1) * len(res.factors) + 2
+    if unit is None or not res.factors or d["points"] % per_block:
+        return pd.DataFrame()  # design.csv or the manifest do not describe a sampled design
     rows = []
     for name in res.outcomes:
         y = means[name].to_numpy(np.float64)
@@ -261,6 +312,19 @@ def sensitivity(res: SweepResults, runs: pd.DataFrame) -> pd.DataFrame:
             row.update({key: si[key][j] for key in _INDEX_COLUMNS[kind]})
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _unit_matrix(res: SweepResults) -> np.ndarray | None:
+    """The sampler's matrix from design.csv, one row per point, or None when it is not there."""
+    columns = [f"unit:{p}" for p in res.factors]
+    if not set(columns) <= set(res.design.columns):
+        return None
+    unit = res.design[columns].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+    points = res.manifest["design"]["points"]
+    inside = np.isfinite(unit).all() and (0 <= unit).all() and (unit <= 1).all()
+    if unit.shape != (points, len(columns)) or not inside:
+        return None
+    return unit
 
 
 def save_plots(res: SweepResults, runs: pd.DataFrame, means: pd.DataFrame) -> list[Path]:
@@ -320,13 +384,21 @@ def save_plots(res: SweepResults, runs: pd.DataFrame, means: pd.DataFrame) -> li
             fontsize=10,
         )
         fig.tight_layout()
-        path = out_dir / f"{name}.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
+        path = _save_png(fig, out_dir / f"{name}.png")
         written.append(path)
     if res.manifest["outcomes"]["keep"] == "series" and res.runs["point"].nunique() <= 12:
         written += _series_plots(res, out_dir)
     return written
+
+
+def _save_png(fig, path: Path) -> Path:
+    """Save a figure as PNG atomically, then close it."""
+    import matplotlib.pyplot as plt
+
+    try:
+        return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=90, format="png"))
+    finally:
+        plt.close(fig)
 
 
 def _series_plots(res: SweepResults, out_dir: Path) -> list[Path]:
@@ -355,9 +427,7 @@ def _series_plots(res: SweepResults, out_dir: Path) -> list[Path]:
         ax.legend(fontsize=7)
         ax.set_title(f"{name}: mean per configuration, 95% CI band", fontsize=10)
         fig.tight_layout()
-        path = out_dir / f"{name}_series.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
+        path = _save_png(fig, out_dir / f"{name}_series.png")
         written.append(path)
     return written
 
@@ -376,23 +446,102 @@ def _table(rows: list[list], header: list[str], out) -> None:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)), file=out)
 
 
+def _driver_alive(res: SweepResults, session: dict) -> bool:
+    """Whether the driver of a session is still running.
+
+    On the driver's own host: its pid is alive and started when the recorded
+    driver did (a reused pid is not it). Elsewhere, or for a session that did
+    not record its driver: whether some driver holds the folder's lock.
+    """
+    import os
+    import socket
+
+    from sim.experiments.sweep import process_start
+
+    driver = session.get("driver")
+    if not isinstance(driver, dict) or driver.get("host") != socket.gethostname():
+        return ResultsFolder(res.folder).lock_is_held()
+    pid = driver.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return ResultsFolder(res.folder).lock_is_held()
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        pass
+    recorded = driver.get("started")
+    return recorded is None or process_start(pid) == recorded
+
+
+def resume_hint(res: SweepResults) -> str:
+    """The command that resumes the sweep of this folder, from its last driver's directory."""
+    import os
+    import shlex
+
+    sessions = [s for s in res.manifest.get("sessions", []) if isinstance(s.get("driver"), dict)]
+    driver = sessions[-1]["driver"] if sessions else {}
+    command = driver.get("command")
+    if not isinstance(command, str):
+        source = res.manifest["experiment"].get("source") or f"{res.manifest['experiment']['name']}.toml"
+        command = shlex.join(["exlab", "sweep", str(source), "--out", str(res.folder)])
+    cwd = driver.get("cwd")
+    if isinstance(cwd, str) and cwd != os.getcwd():
+        return f"cd {shlex.quote(cwd)} && {command}"
+    return command
+
+
+def sweep_status(res: SweepResults, n_done: int) -> str:
+    """The sweep's state: complete, running (a live driver), or stopped with the command that resumes it.
+
+    A manifest that says "running" is believed only while its driver is alive.
+    """
+    m = res.manifest
+    planned = len(m["seeds"]["runs"])
+    state = m["status"]
+    sessions = [s for s in m["sessions"] if isinstance(s, dict)]
+    if state == "running":
+        if sessions and _driver_alive(res, sessions[-1]):
+            driver = sessions[-1].get("driver") or {}
+            where = f" (driver pid {driver['pid']} on {driver['host']})" if "pid" in driver else ""
+            return f"running{where}"
+        state = "interrupted"
+    if n_done == planned:
+        return "complete"
+    if state == "complete":
+        state = "incomplete"
+    return f"{state}, {n_done} of {planned} done, resume with: {resume_hint(res)}"
+
+
+def _what_is_missing(res: SweepResults) -> str:
+    parts = []
+    if res.missing:
+        keys = ", ".join(res.missing[:3]) + (", ..." if len(res.missing) > 3 else "")
+        parts.append(f"{len(res.missing)} runs without a part file ({keys})")
+    if res.damaged:
+        shown = "; ".join(f"runs/{k}.parquet: {why}" for k, why in list(res.damaged.items())[:3])
+        more = f"; and {len(res.damaged) - 3} more" if len(res.damaged) > 3 else ""
+        parts.append(f"{len(res.damaged)} damaged part files, left out and run again on resume ({shown}{more})")
+    return "missing: " + "; ".join(parts)
+
+
 def print_report(folder: str | Path, *, plots: bool = True, out=None) -> SweepResults:
     """Print the report of a results folder; write summary.csv, sensitivity.csv and plots/."""
-    from sim.experiments.store import _atomic_write_bytes
-
     out = out or sys.stdout
     res = load_results(folder)
     m = res.manifest
-    planned = m["counts"]["planned"]
+    planned = len(m["seeds"]["runs"])
     runs = per_run(res)
     n_done = runs["run_id"].nunique() if not runs.empty else 0
     still_failed = set(res.failures["run_id"]) - set(runs.get("run_id", []))
     print(
         f"{m['experiment']['name']}: {m['design']['kind']} design, {m['design']['points']} "
         f"points x {m['design']['replications']} replications; runs done {n_done}/{planned}, "
-        f"failed (not yet rerun) {len(still_failed)}; status {m['status']}",
+        f"failed (not yet rerun) {len(still_failed)}; status {sweep_status(res, n_done)}",
         file=out,
     )
+    if res.missing or res.damaged:
+        print(_what_is_missing(res), file=out)
     print(
         f"experiment sha256 {m['experiment']['sha256'][:12]}..., base {m['base_scenario']['ref']}, "
         f"exchangelab {m['versions'].get('exchangelab')}, seeds: {m['seeds']['rule']} "
@@ -410,7 +559,7 @@ def print_report(folder: str | Path, *, plots: bool = True, out=None) -> SweepRe
         print("no finished runs yet", file=out)
         return res
     means = config_means(runs, res.factors, res.outcomes)
-    _atomic_write_bytes(res.folder / "summary.csv", means.to_csv(index=False).encode("utf-8"))
+    atomic_write(res.folder / "summary.csv", means.to_csv(index=False).encode("utf-8"))
     final = means[means["tick"] == means["tick"].max()]
     for name in res.outcomes:
         block = final[final["outcome"] == name]
@@ -437,7 +586,7 @@ def print_report(folder: str | Path, *, plots: bool = True, out=None) -> SweepRe
             print(f"... {len(block) - MAX_PRINTED_POINTS} more points in summary.csv", file=out)
     sens = sensitivity(res, runs)
     if not sens.empty:
-        _atomic_write_bytes(
+        atomic_write(
             res.folder / "sensitivity.csv", sens.to_csv(index=False).encode("utf-8")
         )
         cols = [c for c in sens.columns if c not in ("outcome", "parameter", "method")]

@@ -22,7 +22,7 @@ from sim.experiments.spec import Experiment, Factor, OutcomeSpec
 from sim.scenario import Scenario
 from sim.seeds import derive_seed
 
-__all__ = ["RunJob", "RunSpec", "execute_run", "plan_runs", "summarize"]
+__all__ = ["RunJob", "RunSpec", "execute_run", "expected_rows", "plan_runs", "run_rows", "summarize"]
 
 ID_COLUMNS = ("run_id", "point", "replication", "seed")
 
@@ -97,6 +97,23 @@ def summarize(
             continue
         rows.append({"tick": int(t), **summarize_run(upto, names)})
     return pd.DataFrame(rows, columns=["tick", *names])
+
+
+def expected_rows(ticks: int, keep: str, at_ticks: tuple[int, ...] | list[int]) -> int:
+    """Rows in the part file of a whole run of ``ticks`` days (what :func:`shape_table` keeps).
+
+    Every tick with ``keep = "series"``; with ``"summary"`` one row per chosen
+    tick the run reaches (one row, the last tick, when none are chosen).
+    """
+    if keep == "series":
+        return ticks
+    return sum(1 for t in at_ticks if t <= ticks) if at_ticks else 1
+
+
+def run_rows(spec: RunSpec, job: RunJob) -> int:
+    """Rows in the part file of ``spec`` once it is done (its own ``run.ticks`` when that varies)."""
+    ticks = int(spec.params.get("run.ticks", job.base.run.ticks))
+    return expected_rows(ticks, job.outcomes.keep, job.outcomes.at_ticks)
 
 
 def shape_table(table: pd.DataFrame, spec: RunSpec, job: RunJob) -> pd.DataFrame:

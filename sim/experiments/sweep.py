@@ -5,12 +5,19 @@ has a key, a finished run is a part file named by its key, and a sweep started
 again on the same folder runs only the keys without a part file. The driver is
 the only writer, and it writes each file atomically, so killing it at any
 moment (even ``kill -9``) loses at most the runs in flight and never leaves a
-half-written or duplicated run. A folder made from a different experiment
-file (or a base scenario that changed since) is refused unless ``fresh``.
+half-written or duplicated run. Each part file found on resume is checked
+(readable, its run's key, the run's number of rows); a damaged one, from a
+machine lost while writing say, is run again. A folder made from a different
+experiment file (or a base scenario that changed since) is refused unless
+``fresh``, and a folder this tool did not make is refused whatever the options
+(see :mod:`~sim.experiments.store`).
 """
 
 from __future__ import annotations
 
+import os
+import shlex
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -18,16 +25,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sim.atomic import check_output_folder
 from sim.experiments.designs import build_design
+from sim.experiments.engine import engine_fingerprint
 from sim.experiments.executors import DaskExecutor
-from sim.experiments.runs import RunJob, RunSpec, execute_run, plan_runs
+from sim.experiments.runs import RunJob, RunSpec, execute_run, plan_runs, run_rows
 from sim.experiments.spec import Experiment
-from sim.experiments.store import ResultsFolder
+from sim.experiments.store import ResultsFolder, default_owned_files
 from sim.scenario import ScenarioError, with_overrides
 
 __all__ = ["SweepSummary", "run_sweep"]
 
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
 MANIFEST_EVERY_S = 10.0
 
 
@@ -72,24 +81,22 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def engine_fingerprint() -> str:
-    """SHA-256 over the engine's source files (``sim/`` without ``sim/experiments/``).
+def process_start(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, from /proc), or None where unknown.
 
-    The package version does not change with every edit of a working copy; this
-    does, so a resumed sweep can tell that its runs came from different code.
+    Recorded with a driver's pid so that a later process reusing the pid is not
+    taken for the driver.
     """
-    import hashlib
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rpartition(")")[2].split()[19]
+    except (OSError, IndexError):
+        return None
 
-    import sim
 
-    root = Path(sim.__file__).resolve().parent
-    h = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        rel = path.relative_to(root)
-        if rel.parts[0] == "experiments":
-            continue
-        h.update(rel.as_posix().encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
+def resume_command(exp: Experiment, folder: Path) -> list[str]:
+    """The command that resumes this sweep (run from the driver's working directory)."""
+    return ["exlab", "sweep", exp.source or f"{exp.name}.toml", "--out", str(folder)]
 
 
 def _check_points(exp: Experiment, runs: list[RunSpec]) -> None:
@@ -167,16 +174,21 @@ def _new_manifest(exp: Experiment, runs: list[RunSpec], design) -> dict:
         "status": "running",
         "counts": {"planned": len(runs), "done": 0, "failed": 0, "missing": len(runs)},
         "sessions": [],
+        # every file this tool writes here besides the part files of seeds.runs; --fresh removes
+        # these and those, and nothing else
+        "owned_files": default_owned_files(list(exp.outcomes.names)),
     }
 
 
 def _refuse_changed(folder: ResultsFolder, manifest: dict, exp: Experiment) -> None:
     checks = (
         ("experiment file", manifest.get("experiment", {}).get("sha256", ""), exp.sha256,
-         "the file these results were made from", "; give --fresh to discard them and start over",
+         "the file these results were made from", "; give --fresh to discard them and start over, "
+         "or a new folder with --out",
          f"{exp.source or 'a file'} with sha256 {exp.sha256[:12]}..."),
         ("base scenario", manifest.get("base_scenario", {}).get("sha256", ""), exp.base_sha256,
-         "the scenario these results were made from", "; give --fresh to discard them",
+         "the scenario these results were made from", "; give --fresh to discard them, or a new "
+         "folder with --out",
          f"{exp.base_ref} changed (sha256 {exp.base_sha256[:12]}...)"),
     )
     for what, old, new, made_from, advice, given in checks:
@@ -216,36 +228,28 @@ def run_sweep(
 
     Raises:
         ScenarioError: a changed experiment for an existing folder (without
-            ``fresh``), an invalid design point, or a folder locked by another sweep.
+            ``fresh``), an invalid design point, a folder locked by another sweep,
+            a folder this tool did not make (whatever ``fresh`` says), or workers
+            whose engine differs from this one.
     """
     from tqdm import tqdm
 
     t0 = time.perf_counter()
+    check_output_folder(out)
     folder = ResultsFolder(out)
     design = build_design(exp)
     runs = plan_runs(exp, design)
     _check_points(exp, runs)
+    folder.check_ownership()  # before the lock file is made: a folder of the user's stays untouched
     with folder.locked():
-        if folder.has_manifest():
-            manifest = folder.read_manifest()
+        manifest = folder.check_ownership()
+        if manifest is not None:
             if fresh:
-                folder.clear()
+                folder.clear(manifest)
+                manifest = None
             else:
                 _refuse_changed(folder, manifest, exp)
-        elif folder.done_keys():
-            if not fresh:
-                raise ScenarioError(
-                    [
-                        (
-                            "runs/",
-                            "a results folder with a manifest.json, or --fresh",
-                            "part files without a manifest",
-                        )
-                    ],
-                    str(folder.root),
-                )
-            folder.clear()
-        if not folder.has_manifest():
+        if manifest is None:
             manifest = _new_manifest(exp, runs, design)
             folder.runs.mkdir(parents=True, exist_ok=True)
             points = design.points.copy()
@@ -254,10 +258,17 @@ def run_sweep(
                     points[f"unit:{f.path}"] = design.unit[:, j]
             folder.write_design(points)
             folder.write_manifest(manifest)
-        folder.remove_temporaries()
+        folder.remove_temporaries(manifest)
 
-        planned = {r.run_id for r in runs}
-        done_keys = folder.done_keys() & planned
+        job = RunJob.of(exp)
+        numeric = ("point", "replication", "seed", "tick", *exp.outcomes.names)
+        done_keys, damaged = folder.check_parts({r.run_id: run_rows(r, job) for r in runs}, numeric)
+        if damaged:
+            for key in damaged:
+                folder.part_path(key).unlink(missing_ok=True)
+            shown = "; ".join(f"runs/{k}.parquet: {why}" for k, why in list(damaged.items())[:3])
+            more = f" and {len(damaged) - 3} more" if len(damaged) > 3 else ""
+            print(f"warning: {len(damaged)} damaged part files are run again ({shown}{more})", file=sys.stderr)
         todo = [r for r in runs if r.run_id not in done_keys]
         skipped = len(runs) - len(todo)
         for earlier in manifest["sessions"]:
@@ -272,23 +283,34 @@ def run_sweep(
                 "use --fresh to rerun them all",
                 file=sys.stderr,
             )
+        own_executor = executor is None and bool(todo)
+        if own_executor:
+            executor = DaskExecutor(scheduler, workers)
+        try:
+            check_engine = getattr(executor, "check_engine", None)
+            if todo and check_engine is not None:
+                check_engine(fingerprint)
+        except BaseException:
+            if own_executor:
+                executor.close()
+            raise
         session = {
             "started": _now(),
             "engine_sha256": fingerprint,
             "finished": None,
             "executor": None,
             "skipped": skipped,
+            "rerun_damaged": len(damaged),
             "done": 0,
             "failed": 0,
             "status": "running",
+            "driver": {"pid": os.getpid(), "host": socket.gethostname(), "started": process_start(os.getpid()),
+                       "cwd": os.getcwd(), "command": shlex.join(resume_command(exp, folder.root))},
         }
         manifest["sessions"].append(session)
         manifest["status"] = "running"
         manifest["finished"] = None
 
-        own_executor = executor is None and bool(todo)
-        if own_executor:
-            executor = DaskExecutor(scheduler, workers)
         session["executor"] = (
             getattr(executor, "description", type(executor).__name__)
             if todo
@@ -329,7 +351,7 @@ def run_sweep(
         status = "interrupted"
         try:
             if todo:
-                for item in executor.imap_unordered(run_fn, todo, RunJob.of(exp)):
+                for item in executor.imap_unordered(run_fn, todo, job):
                     spec: RunSpec = item.task
                     if item.error is None:
                         folder.write_part(spec.run_id, item.value)

@@ -47,6 +47,26 @@ keep = "series"
 """
 
 
+#: A sampled design of two parameters (fill in ``kind`` and ``samples``) keeping trust's summary.
+SENS = """
+[design]
+kind = "{kind}"
+samples = {samples}
+seed = 3
+
+[[parameters]]
+path = "exchange.complex"
+range = [0.0, 0.5]
+
+[[parameters]]
+path = "churn.threshold"
+range = [0.2, 0.5]
+
+[outcomes]
+names = ["trust"]
+"""
+
+
 def fake_table(ticks: int, values: dict[str, float]) -> pd.DataFrame:
     """A per-tick outcome table where each named outcome is constant."""
     from sim.metrics import OUTCOMES

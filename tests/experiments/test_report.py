@@ -10,7 +10,7 @@ import pytest
 from sim.experiments import SerialExecutor, load_experiment, run_sweep
 from sim.experiments.report import config_means, print_report
 
-from .helpers import FACTORIAL, linear_trust, write_experiment
+from .helpers import FACTORIAL, SENS, linear_trust, write_experiment
 
 
 def test_config_means_give_the_t_interval_worked_by_hand():
@@ -47,25 +47,6 @@ def test_report_prints_means_and_writes_summary_and_plots(tmp_path, capsys):
     assert got == pytest.approx(final)
     assert (out / "plots" / "trust.png").stat().st_size > 1000
     assert (out / "plots" / "trust_series.png").exists()
-
-
-SENS = """
-[design]
-kind = "{kind}"
-samples = {samples}
-seed = 3
-
-[[parameters]]
-path = "exchange.complex"
-range = [0.0, 0.5]
-
-[[parameters]]
-path = "churn.threshold"
-range = [0.2, 0.5]
-
-[outcomes]
-names = ["trust"]
-"""
 
 
 def _sensitivity_on_linear_stand_in(tmp_path, kind: str, samples: int) -> pd.DataFrame:
