@@ -10,12 +10,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sim.experiments.executors import CONNECT_TIMEOUT_S
+
 __all__ = ["add_commands"]
 
 
 def _cmd_sweep(args) -> int:
+    import math
     from pathlib import Path
 
+    from sim.atomic import check_output_folder
     from sim.experiments.executors import SerialExecutor
     from sim.experiments.spec import load_experiment
     from sim.experiments.sweep import run_sweep
@@ -26,13 +30,16 @@ def _cmd_sweep(args) -> int:
         raise ScenarioError([("--workers", "an integer >= 1", str(args.workers))])
     if args.serial and args.scheduler:
         raise ScenarioError([("--serial", "either --serial or --scheduler", "both")])
+    if not (math.isfinite(args.connect_timeout) and args.connect_timeout > 0):
+        raise ScenarioError([("--connect-timeout", "a number of seconds above 0", str(args.connect_timeout))])
     out = Path(args.out) if args.out else Path("results") / exp.name
+    check_output_folder(out)
     executor = SerialExecutor() if args.serial else None
     if args.scheduler:
         from sim.experiments.executors import DaskExecutor
 
         try:
-            executor = DaskExecutor(args.scheduler)
+            executor = DaskExecutor(args.scheduler, connect_timeout=args.connect_timeout)
         except (OSError, TimeoutError, ValueError) as exc:
             given = f"{args.scheduler} ({type(exc).__name__}: {exc})"
             raise ScenarioError(
@@ -106,6 +113,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="address of a running Dask scheduler, e.g. tcp://host:8786",
     )
     s.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=CONNECT_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"seconds to wait for the scheduler given by --scheduler (default: {CONNECT_TIMEOUT_S:g})",
+    )
+    s.add_argument(
         "--serial",
         action="store_true",
         help="run in this process without Dask (tiny sweeps, debugging)",
@@ -113,7 +127,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument(
         "--fresh",
         action="store_true",
-        help="discard the folder's earlier results (needed after changing the experiment)",
+        help="discard this sweep's earlier results in the folder (the files its manifest lists, "
+        "nothing else; needed after changing the experiment)",
     )
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=_cmd_sweep)

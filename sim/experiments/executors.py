@@ -14,12 +14,16 @@ the text). A failed task never stops the others.
   sized to the machine (no set-up), or any running cluster by scheduler address
   (``tcp://host:8786``; e.g. workers started on Slurm with dask-jobqueue).
   When a worker process dies, the scheduler reschedules its tasks on the
-  others; tasks that raise are retried ``retries`` times.
+  others; tasks that raise are retried ``retries`` times. Before a sweep
+  runs, :meth:`DaskExecutor.check_engine` asks every worker for the
+  fingerprint of its engine's source and refuses workers that run other code;
+  a worker that joins later is checked by each task it runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import traceback as tb
@@ -27,7 +31,35 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DaskExecutor", "Done", "SerialExecutor", "default_workers"]
+__all__ = ["DaskExecutor", "Done", "EngineMismatch", "SerialExecutor", "default_workers"]
+
+#: Seconds to wait for a scheduler given by address before giving up.
+CONNECT_TIMEOUT_S = 5.0
+
+
+class EngineMismatch(RuntimeError):
+    """A worker runs engine code other than the driver's."""
+
+
+def worker_engine() -> str:
+    """The fingerprint of the engine's source where this runs (called on each worker)."""
+    from sim.experiments.engine import engine_fingerprint
+
+    return engine_fingerprint()
+
+
+def run_on_engine(expected: str, fn: Callable, task: Any, *shared: Any) -> Any:
+    """Call ``fn(task, *shared)`` if this worker's engine is ``expected``, else raise EngineMismatch."""
+    own = _engine_of_this_process()
+    if own != expected:
+        raise EngineMismatch(f"this worker runs engine {own[:12]}..., the sweep {expected[:12]}... "
+                             "(install the same ExchangeLab source on every worker)")
+    return fn(task, *shared)
+
+
+@functools.cache
+def _engine_of_this_process() -> str:
+    return worker_engine()
 
 
 @dataclass
@@ -90,6 +122,7 @@ class DaskExecutor:
         in_flight: Tasks submitted ahead of completion (default: 4 per worker,
             at least 16); bounds the driver's memory on very large sweeps.
         client: An existing ``distributed.Client`` to use as is (not closed).
+        connect_timeout: Seconds to wait for the scheduler at ``address``.
     """
 
     def __init__(
@@ -100,17 +133,19 @@ class DaskExecutor:
         retries: int = 2,
         in_flight: int | None = None,
         client=None,
+        connect_timeout: float = CONNECT_TIMEOUT_S,
     ):
         from distributed import Client, LocalCluster
 
         self.retries = retries
         self._cluster = None
         self._own_client = client is None
+        self._engine: str | None = None
         if client is not None:
             self.client = client
             self.description = f"dask ({client.scheduler.address})"
         elif address:
-            self.client = Client(address, timeout="30s")
+            self.client = Client(address, timeout=f"{connect_timeout}s")
             self.description = f"dask scheduler {address}"
         else:
             n = workers or default_workers()
@@ -134,9 +169,33 @@ class DaskExecutor:
         except Exception:
             return 1
 
+    def check_engine(self, expected: str) -> None:
+        """Refuse workers whose engine source differs from ``expected``; later tasks check it too.
+
+        Raises:
+            ScenarioError: one line naming how many workers differ and one of them.
+        """
+        from sim.scenario import ScenarioError
+
+        try:
+            found = self.client.run(worker_engine, on_error="return")
+        except Exception as exc:  # the scheduler went away, or refused the call
+            found = {"(all workers)": exc}
+        bad = {w: fp for w, fp in found.items() if fp != expected}
+        if bad:
+            worker, fp = sorted(bad.items(), key=lambda kv: str(kv[0]))[0]
+            shown = f"{fp[:12]}..." if isinstance(fp, str) else f"no fingerprint ({_describe(fp)})"
+            raise ScenarioError([("--scheduler", f"workers running this engine (source sha256 {expected[:12]}...; "
+                                  "install the same ExchangeLab source on every worker)",
+                                  f"{len(bad)} of {len(found)} workers with another engine ({worker}: {shown})")])
+        self._engine = expected
+
     def imap_unordered(self, fn: Callable, tasks: Iterable, *shared: Any) -> Iterator[Done]:
         """Submit tasks in a bounded window; yield each as it completes."""
         from distributed import as_completed
+
+        if self._engine is not None:
+            fn = functools.partial(run_on_engine, self._engine, fn)
 
         window = self._in_flight or max(16, 4 * self.workers)
         pending = iter(tasks)
