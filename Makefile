@@ -8,6 +8,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8501
+# The dashboard listens on this machine only; `make run HOST=0.0.0.0` serves a classroom network.
+HOST ?= 127.0.0.1
 
 .PHONY: run cli test test-fast bench bench-full browser-deps lint clean
 
@@ -23,7 +25,10 @@ run: $(STAMP)
 	@if [ -f dashboard/app.py ] && grep -q st.navigation dashboard/app.py; then \
 		$(PY) -m sim.warmup; \
 		echo "ExchangeLab dashboard: open http://localhost:$(PORT) in your browser (Ctrl-C stops it)"; \
-		$(VENV)/bin/streamlit run dashboard/app.py --server.port $(PORT) --server.headless true \
+		if [ "$(HOST)" != "127.0.0.1" ] && [ "$(HOST)" != "localhost" ]; then \
+			echo "Listening on $(HOST): other machines on the network can open it at port $(PORT)"; fi; \
+		$(VENV)/bin/streamlit run dashboard/app.py --server.port $(PORT) --server.address $(HOST) \
+			--server.headless true --server.maxUploadSize 1 --client.showErrorDetails none \
 			--browser.gatherUsageStats false; \
 	else \
 		$(VENV)/bin/exlab run default_bank; \
