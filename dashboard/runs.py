@@ -10,7 +10,9 @@ bar: Streamlit elements cannot be touched from inside a cached function.
 from __future__ import annotations
 
 import os
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard.cost import raw_predict_s, record_timing
 from sim import Scenario, ScenarioError, simulate
 from sim.memory import check_memory, estimate_peak_bytes, memory_limit_bytes
 from sim.scenario import (
@@ -114,7 +117,10 @@ def memory_problem(sc: Scenario) -> str | None:
     return None
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+_CACHE_ENTRIES = 64
+
+
+@st.cache_data(max_entries=_CACHE_ENTRIES, show_spinner=False)
 def cached_run(
     toml_text: str, seed: int, ticks: int, _progress: Callable[[int, int], None] | None = None
 ) -> RunOutput:
@@ -136,6 +142,122 @@ def cached_run(
     )
 
 
+#: Keys (scenario text hash, seed, ticks) this server has computed: what the cache holds.
+_COMPUTED: OrderedDict[tuple[int, int, int], None] = OrderedDict()
+_COMPUTED_LOCK = threading.Lock()
+
+
+def _key(text: str, seed: int, ticks: int) -> tuple[int, int, int]:
+    return (hash(text), int(seed), int(ticks))
+
+
+def is_cached(text: str, seed: int, ticks: int) -> bool:
+    """Whether this server has computed the run (and so ``cached_run`` returns it at once)."""
+    with _COMPUTED_LOCK:
+        return _key(text, seed, ticks) in _COMPUTED
+
+
+def _mark_computed(text: str, seed: int, ticks: int) -> None:
+    with _COMPUTED_LOCK:
+        _COMPUTED[_key(text, seed, ticks)] = None
+        _COMPUTED.move_to_end(_key(text, seed, ticks))
+        while len(_COMPUTED) > _CACHE_ENTRIES:
+            _COMPUTED.popitem(last=False)
+
+
+def cached_count(texts: list[str], seeds: list[int], ticks: int) -> int:
+    """How many of the runs (every text with every seed) the cache already holds."""
+    return sum(is_cached(t, s, ticks) for t in texts for s in seeds)
+
+
+@dataclass(frozen=True)
+class Job:
+    """Replications of one scenario to run: a label for the progress text, the TOML, seeds, days."""
+
+    label: str
+    text: str
+    seeds: tuple[int, ...]
+    ticks: int
+
+
+@dataclass
+class JobResult:
+    """A job's outputs, which of them came from the cache, and the seconds this call took."""
+
+    outputs: list[RunOutput]
+    from_cache: list[bool]
+    elapsed_s: float
+
+    @property
+    def all_cached(self) -> bool:
+        """Every replication came from the cache."""
+        return all(self.from_cache)
+
+
+def run_jobs(
+    jobs: list[Job], on_progress: Callable[[float, str], None] | None = None
+) -> list[JobResult]:
+    """Run (or fetch from the cache) every replication of every job, one after the other.
+
+    The progress fraction counts simulated days over all the days still to
+    compute, so it reads the same whichever job is running; runs already in
+    the cache count for nothing and are said to come from it.
+    """
+    ticks_of = {id(j): max(int(j.ticks), 1) for j in jobs}
+    todo = [
+        [not is_cached(j.text, s, j.ticks) for s in j.seeds] for j in jobs
+    ]  # per replication: still to compute?
+    total = sum(ticks_of[id(j)] * sum(t) for j, t in zip(jobs, todo, strict=True)) or 1
+    done_days = 0
+    state = {"day": 0, "called": False}
+
+    def tick_cb(d: int, t: int) -> None:
+        state["day"] = d
+        state["called"] = True
+
+    results: list[JobResult] = []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for j, compute in zip(jobs, todo, strict=True):
+            outputs, flags = [], []
+            start = time.perf_counter()
+            for i, s in enumerate(j.seeds):
+                state.update(day=0, called=False)
+                t0 = time.perf_counter()
+                fut = pool.submit(cached_run, j.text, s, int(j.ticks), _progress=tick_cb)
+                while True:
+                    try:
+                        out = fut.result(timeout=0.1)
+                        break
+                    except TimeoutError:
+                        if on_progress and compute[i]:
+                            frac = min((done_days + state["day"]) / total, 1.0)
+                            where = (
+                                f"day {state['day']} of {j.ticks}"
+                                if state["day"]
+                                else "building the population and its network"
+                            )
+                            on_progress(
+                                frac,
+                                f"{j.label}, replication {i + 1} of {len(j.seeds)}: {where} "
+                                f"({100 * frac:.0f}% of the work)",
+                            )
+                hit = not state["called"]
+                if not hit:
+                    _mark_computed(j.text, s, j.ticks)
+                    record_timing(
+                        raw_predict_s(scenario_from_toml(j.text, "dashboard"), j.ticks),
+                        time.perf_counter() - t0,
+                    )
+                if compute[i]:
+                    done_days += ticks_of[id(j)]
+                outputs.append(out)
+                flags.append(hit)
+            results.append(JobResult(outputs, flags, time.perf_counter() - start))
+    if on_progress:
+        on_progress(1.0, "done")
+    return results
+
+
 def run_replications(
     sc: Scenario,
     seed: int,
@@ -144,34 +266,9 @@ def run_replications(
     on_progress: Callable[[float, str], None] | None = None,
     label: str = "run",
 ) -> list[RunOutput]:
-    """Run (or fetch from the cache) every replication, reporting progress in [0, 1]."""
-    text = scenario_text(sc)
-    seeds = replication_seeds(seed, replications)
-    done = [0, max(int(ticks), 1)]
-    outputs: list[RunOutput] = []
-
-    def tick_cb(d: int, t: int) -> None:
-        done[0], done[1] = d, t
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        for i, s in enumerate(seeds):
-            done[0] = 0
-            fut = pool.submit(cached_run, text, s, int(ticks), _progress=tick_cb)
-            while True:
-                try:
-                    outputs.append(fut.result(timeout=0.1))
-                    break
-                except TimeoutError:
-                    if on_progress:
-                        frac = (i + done[0] / done[1]) / len(seeds)
-                        on_progress(
-                            frac,
-                            f"{label}: replication {i + 1} of {len(seeds)}, "
-                            f"day {done[0]} of {done[1]}",
-                        )
-    if on_progress:
-        on_progress(1.0, f"{label}: done")
-    return outputs
+    """Run (or fetch from the cache) every replication of one scenario."""
+    job = Job(label, scenario_text(sc), tuple(replication_seeds(seed, replications)), int(ticks))
+    return run_jobs([job], on_progress)[0].outputs
 
 
 @dataclass
@@ -192,8 +289,21 @@ class KeptRun:
     baseline_summaries: list[pd.DataFrame]
     scenario_toml: str  #: first replication's scenario, seed and ticks written in
     scenario_text: str
-    wall_s: float
+    wall_s: float  #: seconds this run's click took (what-if and baseline, cache hits included)
+    baseline_toml: str = ""  #: the baseline's scenario, seed and ticks written in
+    levers: dict[str, tuple[Any, Any]] = field(default_factory=dict)  #: path -> (preset, set)
+    computed: int = 0  #: replications computed for this run (what-if and baseline)
+    from_cache: int = 0  #: replications that came from the cache
+    auto_replications: bool = False
     created: float = field(default_factory=time.time)
+
+    @property
+    def timing_words(self) -> str:
+        """How the numbers were obtained: computed in so many seconds, or from the cache."""
+        if self.computed == 0:
+            return "from cache"
+        cached = f", {self.from_cache} from cache" if self.from_cache else ""
+        return f"{self.computed} run(s) computed in {self.wall_s:.1f} s{cached}"
 
 
 def stack_tables(outputs: list[RunOutput], label: str) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dashboard.formatting import outcome_bounds
 from sim.analysis import summarize_runs, t_interval, t_intervals
 from sim.experiments.report import load_results as read_results_folder
 from sim.metrics import OUTCOMES
@@ -69,6 +70,8 @@ def bands(table: pd.DataFrame, outcomes: list[str], by: str = "run") -> pd.DataF
 
     Returns:
         Long table: by, tick, outcome, mean, lo, hi, n. Where n < 2, lo = hi = mean.
+        The band is clipped at the outcome's natural bounds (no negative counts,
+        no share above one).
     """
     long = table.melt(
         id_vars=[by, "tick", "replication"],
@@ -80,6 +83,11 @@ def bands(table: pd.DataFrame, outcomes: list[str], by: str = "run") -> pd.DataF
     half = out["half"].fillna(0.0)  # no interval: the band shrinks to the line
     out["lo"] = out["mean"] - half
     out["hi"] = out["mean"] + half
+    for name in outcomes:
+        low, high = outcome_bounds(name)
+        rows = out["outcome"] == name
+        out.loc[rows, "lo"] = out.loc[rows, "lo"].clip(lower=low, upper=high)
+        out.loc[rows, "hi"] = out.loc[rows, "hi"].clip(lower=low, upper=high)
     return out.drop(columns=["sd", "half"])
 
 
@@ -221,7 +229,9 @@ def ci_by_parameter(
     """Mean of ``outcome`` with its 95% t-interval per value of ``param``.
 
     A parameter with more than ``max_levels`` values (a Latin hypercube, say)
-    is cut into ``bins`` quantile bins, represented by their mean value.
+    is cut into ``bins`` quantile bins, represented by their mean value. The
+    interval is clipped at the outcome's natural bounds (a count never goes
+    below zero, a share never above one).
 
     Returns:
         Columns: param value (named ``param``), mean, lo, hi, n.
@@ -233,9 +243,18 @@ def ci_by_parameter(
         group = x.groupby(cut, observed=True).transform("mean")
     else:
         group = x
+    low, high = outcome_bounds(outcome)
     rows = []
     for value, grp in d.groupby(group, sort=True):
         mean, half, n = t_interval(grp[outcome])
         half = 0.0 if not np.isfinite(half) else half
-        rows.append({param: value, "mean": mean, "lo": mean - half, "hi": mean + half, "n": n})
-    return pd.DataFrame(rows)
+        rows.append(
+            {
+                param: value,
+                "mean": mean,
+                "lo": min(max(mean - half, low), high),
+                "hi": max(min(mean + half, high), low),
+                "n": n,
+            }
+        )
+    return pd.DataFrame(rows, columns=[param, "mean", "lo", "hi", "n"])
