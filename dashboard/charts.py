@@ -98,6 +98,8 @@ def run_series_chart(
     colors: dict[str, str],
     dashed: tuple[str, ...] = (),
     title: str | None = None,
+    y_domain: tuple[float, float] | None = None,
+    height: int = 320,
 ) -> alt.TopLevelMixin:
     """One outcome over time: a line per run (mean over replications) and its 95% band.
 
@@ -107,6 +109,9 @@ def run_series_chart(
         colors: Run label -> colour (the run slots, the baseline in grey).
         dashed: Run labels drawn dashed (baselines).
         title: Chart title (default: the outcome's label).
+        y_domain: A fixed y range (the outcome's natural one), so that a wobble of noise
+            is not stretched over the whole height; default: fitted to the data.
+        height: Chart height in pixels.
     """
     d = band[band["outcome"] == outcome].copy()
     d["style"] = np.where(d["run"].isin(dashed), "baseline", "run")
@@ -120,9 +125,15 @@ def run_series_chart(
         y2="hi:Q",
         color=alt.Color("run:N", scale=scale, legend=_line_legend(None)),
     )
+    yscale = (
+        alt.Scale(domain=list(y_domain), nice=False, clamp=True)
+        if y_domain
+        else alt.Scale(zero=False)
+    )
+    area = area.encode(y=alt.Y("lo:Q", scale=yscale))
     line = base.mark_line(strokeWidth=3).encode(
         x=x,
-        y=alt.Y("mean:Q", title=axis_unit(outcome), scale=alt.Scale(zero=False)),
+        y=alt.Y("mean:Q", title=axis_unit(outcome), scale=yscale),
         color=alt.Color("run:N", scale=scale, legend=_line_legend(None)),
         strokeDash=alt.StrokeDash(
             "style:N",
@@ -136,7 +147,7 @@ def run_series_chart(
             alt.Tooltip("n:Q", title="Replications"),
         ],
     )
-    return finish((area + line).properties(title=title or outcome_label(outcome)))
+    return finish((area + line).properties(title=title or outcome_label(outcome)), height=height)
 
 
 #: Expectation norms against what is delivered, in the order the legend shows them.
@@ -197,33 +208,107 @@ def _segment(axis: dict) -> dict:
     return {**_point(axis), "x2": "x2:Q", "y2": "y2:Q"}
 
 
+#: The drawn network's coordinate range on both axes (nodes fill [-1, 1]; actors sit at 1.3).
+NETWORK_SPAN = (-1.45, 1.45)
+#: Where along a message's line its arrowhead sits (0: sender, 1: receiver).
+ARROW_AT = 0.78
+
+
+#: How far a message's line is moved to its right, in the drawing's coordinates.
+SIDE_OFFSET = 0.012
+
+
+def side_by_side(messages: pd.DataFrame, offset: float = SIDE_OFFSET) -> pd.DataFrame:
+    """Each message line moved a little to its right, so that messages in opposite
+    directions between the same two nodes (a request and its answer) show as two lines."""
+    if not len(messages):
+        return messages
+    m = messages.copy()
+    dx, dy = m["x2"] - m["x"], m["y2"] - m["y"]
+    length = np.hypot(dx, dy).replace(0, np.nan)
+    nx_, ny_ = (dy / length).fillna(0) * offset, (-dx / length).fillna(0) * offset
+    for a, b in (("x", nx_), ("x2", nx_), ("y", ny_), ("y2", ny_)):
+        m[a] = m[a] + b
+    return m
+
+
+def arrowheads(messages: pd.DataFrame, at: float = ARROW_AT) -> pd.DataFrame:
+    """One arrowhead per message segment: its place along the line, kind and count."""
+    m = messages
+    return pd.DataFrame(
+        {
+            "ax": m["x"] + at * (m["x2"] - m["x"]),
+            "ay": m["y"] + at * (m["y2"] - m["y"]),
+            "dx": m["x2"] - m["x"],
+            "dy": m["y2"] - m["y"],
+            "kind": m["kind"],
+            "count": m["count"],
+        }
+    )
+
+
 def network_chart(
-    nodes: pd.DataFrame, ties: pd.DataFrame, messages: pd.DataFrame, title: str = ""
+    nodes: pd.DataFrame,
+    ties: pd.DataFrame,
+    messages: pd.DataFrame,
+    title: str = "",
+    height: int = 620,
+    kinds_shown: list[str] | None = None,
 ) -> alt.TopLevelMixin:
-    """A small network with the last tick's messages drawn over it.
+    """A small network with the last tick's messages drawn over it, each with an arrowhead.
 
     Args:
         nodes: x, y, role ("consumer", "firm", "intermediary"), label, trust (consumers).
         ties: x, y, x2, y2 of social ties.
         messages: x, y, x2, y2, kind (MessageKind name, lower case), count.
+        title: Chart title.
+        height: Height in pixels (the width fills the page).
+        kinds_shown: Message kinds listed in the legend (default: those drawn); colours
+            stay those of :data:`dashboard.theme.KIND_COLORS` whatever is shown.
+
+    Node colour is trust on a fixed [0, 1] scale, so a colour means the same
+    trust on every day and in every age; viridis keeps middling trust (where a
+    small population drifts) as vivid as the extremes, and stays readable with
+    colour-vision deficiencies. A message and its reply on the same pair of
+    nodes are drawn side by side (:func:`side_by_side`). Arrowheads are triangles turned to
+    the line's direction on screen: the angle is computed by Vega from the
+    drawn width and height, so it holds at any page width.
     """
-    axis = dict(axis=None, scale=alt.Scale(domain=[-1.45, 1.45], nice=False))
+    lo, hi = NETWORK_SPAN
+    axis = dict(axis=None, scale=alt.Scale(domain=[lo, hi], nice=False))
     tie_layer = (
         alt.Chart(ties)
         .mark_rule(color=theme.TIE_COLOR, strokeWidth=0.8, opacity=0.7)
         .encode(**_segment(axis))
     )
     kinds = list(theme.KIND_COLORS)
+    messages = side_by_side(messages)
+    present = set(messages["kind"]) if len(messages) else set()
+    shown = kinds_shown if kinds_shown is not None else [k for k in kinds if k in present]
+    kind_color = alt.Color(
+        "kind:N",
+        title="Message kind",
+        scale=alt.Scale(domain=kinds, range=list(theme.KIND_COLORS.values())),
+        legend=None
+        if not shown
+        else alt.Legend(
+            values=shown,
+            orient="right",
+            columns=1,
+            symbolType="stroke",
+            symbolStrokeWidth=6,
+            symbolSize=500,
+            labelFontSize=theme.FONT_SIZE + 2,
+            titleFontSize=theme.FONT_SIZE + 2,
+            labelExpr="replace(datum.label, '_', ' ')",
+        ),
+    )
     msg_layer = (
         alt.Chart(messages)
-        .mark_rule(opacity=0.8)
+        .mark_rule(opacity=0.85)
         .encode(
             **_segment(axis),
-            color=alt.Color(
-                "kind:N",
-                title="Message kind",
-                scale=alt.Scale(domain=kinds, range=list(theme.KIND_COLORS.values())),
-            ),
+            color=kind_color,
             strokeWidth=alt.StrokeWidth(
                 "count:Q", title="Messages", scale=alt.Scale(range=[2, 6]), legend=None
             ),
@@ -234,17 +319,43 @@ def network_chart(
             ],
         )
     )
+    span = hi - lo
+    head_layer = (
+        alt.Chart(arrowheads(messages) if len(messages) else pd.DataFrame(
+            columns=["ax", "ay", "dx", "dy", "kind", "count"]))
+        .transform_calculate(
+            angle=f"atan2(datum.dx * width / {span}, datum.dy * height / {span}) * 180 / PI"
+        )
+        .mark_point(shape="triangle-up", filled=True, size=170, opacity=1, strokeWidth=0)
+        .encode(
+            x=alt.X("ax:Q", **axis),
+            y=alt.Y("ay:Q", **axis),
+            angle=alt.Angle("angle:Q", scale=None),
+            color=alt.Color(
+                "kind:N",
+                scale=alt.Scale(domain=kinds, range=list(theme.KIND_COLORS.values())),
+                legend=None,
+            ),
+        )
+    )
     consumers = nodes[nodes["role"] == "consumer"]
     cons_layer = (
         alt.Chart(consumers)
-        .mark_circle(size=90, stroke="#333333", strokeWidth=0.6, opacity=1)
+        .mark_circle(size=140, stroke="#333333", strokeWidth=0.6, opacity=1)
         .encode(
             **_point(axis),
             color=alt.Color(
                 "trust:Q",
-                title="Trust ([0,1])",
-                scale=alt.Scale(domain=[0, 1], scheme="redblue"),
-                legend=alt.Legend(orient="right", gradientLength=160),
+                title="Trust (0 to 1)",
+                scale=alt.Scale(domain=[0, 1], scheme="viridis", clamp=True),
+                legend=alt.Legend(
+                    orient="right",
+                    gradientLength=220,
+                    gradientThickness=22,
+                    labelFontSize=theme.FONT_SIZE + 2,
+                    titleFontSize=theme.FONT_SIZE + 2,
+                    values=[0, 0.25, 0.5, 0.75, 1],
+                ),
             ),
             tooltip=[
                 alt.Tooltip("label:N", title="Consumer"),
@@ -263,20 +374,36 @@ def network_chart(
                 "role:N",
                 title="Actor",
                 scale=alt.Scale(domain=["firm", "intermediary"], range=["square", "diamond"]),
+                legend=alt.Legend(
+                    values=[r for r in ("firm", "intermediary") if r in set(actors["role"])],
+                    orient="right",
+                    columns=1,
+                    labelFontSize=theme.FONT_SIZE + 2,
+                    titleFontSize=theme.FONT_SIZE + 2,
+                    symbolSize=400,
+                ),
             ),
             color=alt.value(theme.FIRM_COLOR),
             tooltip=[alt.Tooltip("label:N", title="Actor"), alt.Tooltip("role:N", title="Role")],
         )
     )
-    labels = (
-        alt.Chart(actors)
-        .mark_text(dy=-26, fontSize=theme.FONT_SIZE, fontWeight="bold", color="#111111")
+    text = dict(fontSize=theme.FONT_SIZE + 2, fontWeight="bold", color="#111111")
+    # Firms sit on the top row: their names above them. Intermediaries sit on the right
+    # edge: their names end left of them, inside the drawing, clear of the legend.
+    firm_labels = (
+        alt.Chart(actors[actors["role"] == "firm"])
+        .mark_text(dy=-28, **text)
         .encode(**_point(axis), text="label:N")
     )
-    chart = alt.layer(tie_layer, msg_layer, cons_layer, actor_layer, labels).resolve_scale(
-        color="independent"
+    other_labels = (
+        alt.Chart(actors[actors["role"] != "firm"])
+        .mark_text(dx=-24, align="right", **text)
+        .encode(**_point(axis), text="label:N")
     )
-    return finish(chart.properties(title=title), height=620)
+    chart = alt.layer(
+        tie_layer, msg_layer, head_layer, cons_layer, actor_layer, firm_labels, other_labels
+    ).resolve_scale(color="independent")
+    return finish(chart.properties(title=title), height=height)
 
 
 def message_count_chart(
@@ -339,17 +466,37 @@ def cascade_chart(
 
 # ------------------------------------------------------------------ experiments
 def ci_chart(
-    ci: pd.DataFrame, param: str, outcome: str, param_title: str, color: str = theme.SLOT_COLORS[0]
+    ci: pd.DataFrame,
+    param: str,
+    outcome: str,
+    param_title: str,
+    color: str = theme.SLOT_COLORS[0],
+    categorical: bool | None = None,
 ) -> alt.TopLevelMixin:
-    """Mean outcome per parameter value with its 95% t-interval (columns param, mean, lo, hi, n)."""
-    numeric = pd.api.types.is_numeric_dtype(ci[param])
+    """Mean outcome per parameter value with its 95% t-interval (columns param, mean, lo, hi, n).
+
+    The parameter column is renamed before charting: Vega-Lite reads a dotted
+    name (``exchange.complex``, ``firms[*].quality``) as a path into nested
+    fields and would find nothing. Text, true/false and (when asked) numeric
+    levels are drawn as categories, one place per level.
+    """
+    d = ci.rename(columns={param: "level"}).copy()
+    if categorical is None:
+        categorical = not pd.api.types.is_numeric_dtype(d["level"]) or pd.api.types.is_bool_dtype(
+            d["level"]
+        )
+    if categorical:
+        d["level"] = d["level"].astype(str)
+    kind = "N" if categorical else "Q"
     x = alt.X(
-        f"{param}:{'Q' if numeric else 'N'}",
+        f"level:{kind}",
         title=param_title,
-        scale=alt.Scale(zero=False) if numeric else alt.Undefined,
+        scale=alt.Undefined if categorical else alt.Scale(zero=False),
+        axis=alt.Axis(labelAngle=0) if categorical else alt.Undefined,
+        sort=None if categorical else alt.Undefined,
     )
     ytitle = outcome_title(outcome)
-    base = alt.Chart(ci)
+    base = alt.Chart(d)
     rule = base.mark_rule(color=color, strokeWidth=3).encode(
         x=x, y=alt.Y("lo:Q", title=ytitle), y2="hi:Q"
     )
@@ -357,20 +504,18 @@ def ci_chart(
         x=x,
         y=alt.Y("mean:Q", title=ytitle, scale=alt.Scale(zero=False)),
         tooltip=[
-            alt.Tooltip(f"{param}:{'Q' if numeric else 'N'}", title=param_title),
-            alt.Tooltip("mean:Q", format=".4f"),
-            alt.Tooltip("lo:Q", format=".4f"),
-            alt.Tooltip("hi:Q", format=".4f"),
+            alt.Tooltip(f"level:{kind}", title=param_title),
+            alt.Tooltip("mean:Q", title="Mean", format=".4~g"),
+            alt.Tooltip("lo:Q", title="95% CI low", format=".4~g"),
+            alt.Tooltip("hi:Q", title="95% CI high", format=".4~g"),
             alt.Tooltip("n:Q", title="Runs"),
         ],
     )
     layers = [rule, pts]
-    if numeric:
+    if not categorical:
         layers.insert(0, base.mark_line(color=color, opacity=0.5).encode(x=x, y="mean:Q"))
     return finish(
-        alt.layer(*layers).properties(
-            title=f"{outcome_label(outcome)} by {param_title} (mean, 95% CI)"
-        ),
+        alt.layer(*layers).properties(title=f"{outcome_label(outcome)} (mean, 95% CI)"),
         height=340,
     )
 

@@ -1,9 +1,10 @@
 """One palette for the whole dashboard, and sizes readable on a projector.
 
-Colours follow Okabe & Ito (2008), a set that stays distinct for the common
+Colours follow Okabe & Ito (2008) for runs and ages, and Paul Tol's "muted"
+scheme (nine colours) for message kinds: both stay distinct for the common
 colour-vision deficiencies and on washed-out projectors. Every chart and card
-takes its colours from here, so a run slot or an exchange age has one colour
-everywhere.
+takes its colours from here, so a run slot, an exchange age or a message kind
+has one colour everywhere.
 """
 
 from __future__ import annotations
@@ -32,17 +33,18 @@ AGE_COLORS: dict[str, str] = {
     "generalized": "#E69F00",
     "complex": "#CC79A7",
 }
-#: Message kinds as named by ``sim.messages.MessageKind`` (lower case).
+#: Message kinds as named by ``sim.messages.MessageKind`` (lower case): one colour each,
+#: from Tol's colour-blind-safe "muted" scheme.
 KIND_COLORS: dict[str, str] = {
-    "offer": "#0072B2",
-    "request": "#E69F00",
-    "answer": "#009E73",
-    "complaint": "#D55E00",
-    "public_post": "#CC79A7",
-    "public_answer": "#56B4E9",
-    "recommendation": "#117733",
-    "warning": "#B2182B",
-    "amplified": "#6A3D9A",
+    "offer": "#332288",  # indigo
+    "request": "#999933",  # olive
+    "answer": "#117733",  # green
+    "complaint": "#CC6677",  # rose
+    "public_post": "#AA4499",  # purple
+    "public_answer": "#88CCEE",  # cyan
+    "recommendation": "#44AA99",  # teal
+    "warning": "#882255",  # wine
+    "amplified": "#DDCC77",  # sand
 }
 #: Node colours in network drawings.
 FIRM_COLOR = "#1A1A1A"
@@ -97,15 +99,35 @@ def register_altair_theme() -> None:
     alt.theme.register("exlab", enable=True)(_exlab_theme)
 
 
-#: Larger text and stronger contrast than Streamlit's defaults, for projectors.
+#: Larger text and stronger contrast than Streamlit's defaults, for projectors; less padding
+#: around the page so that 1024-pixel screens keep their width for content; KPI cards that
+#: wrap onto a new row rather than cut their values; the Scenario lab's run bar.
 _CSS = f"""
 <style>
+[data-testid="stMainBlockContainer"] {{ padding: 3rem 1.6rem 6rem 1.6rem; max-width: 1500px; }}
 .stMarkdown p, .stMarkdown li, [data-testid="stWidgetLabel"] p {{ font-size: {FONT_SIZE + 1}px; }}
-[data-testid="stMetricValue"] {{ font-size: 2.1rem; color: #111111; }}
+[data-testid="stMetricValue"] {{ font-size: 1.75rem; color: #111111; }}
+[data-testid="stMetricValue"] {{ overflow: visible; }}
+div:has(> [data-testid="stMetricDelta"]) {{ flex-wrap: wrap; row-gap: 0.15rem; }}
+[data-testid="stMetricDeltaDescription"], [data-testid="stMetricDeltaDescription"] * {{
+    white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }}
 [data-testid="stMetricLabel"] p {{ font-size: 1.0rem; color: #222222; font-weight: 600; }}
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {{
     white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }}
 [data-testid="stCaptionContainer"] {{ color: #333333; font-size: {FONT_SIZE - 1}px; }}
+.stButton button p, .stDownloadButton button p {{ white-space: nowrap; }}
+[data-testid="stSelectboxVirtualDropdown"] {{ min-width: min(860px, 78vw) !important; }}
+.st-key-kpi_grid [data-testid="stHorizontalBlock"],
+[class*="st-key-kpis_"] [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; row-gap: 0.8rem; }}
+.st-key-kpi_grid [data-testid="stColumn"],
+[class*="st-key-kpis_"] [data-testid="stColumn"] {{
+    flex: 1 1 215px !important; min-width: 215px !important; }}
+.st-key-cls_bar [data-testid="stMarkdownContainer"] p {{ font-size: {FONT_SIZE + 4}px; line-height: 1.35; }}
+@media (max-width: 1200px) {{
+  h1 {{ font-size: 2.1rem !important; }}
+  .st-key-cls_bar [data-testid="stMarkdownContainer"] p {{ font-size: {FONT_SIZE + 2}px; }}
+}}
+.st-key-lab_results {{ scroll-margin-top: 4.5rem; }}
 .exlab-swatch {{ display:inline-block; width:0.9em; height:0.9em; border-radius:2px;
                  margin-right:0.35em; vertical-align:-0.1em; }}
 </style>
