@@ -19,10 +19,12 @@ from sim.scenario import with_overrides
 
 __all__ = [
     "AGES",
+    "CLASSROOM_DYNAMICS",
     "AgeLesson",
     "build_model",
     "classroom_scenario",
     "message_segments",
+    "narrate",
     "node_frame",
     "seeded_layout",
     "tie_frame",
@@ -47,8 +49,9 @@ AGES: dict[str, AgeLesson] = {
         "restricted_mutual_insurer",
         "Two parties deal directly: each consumer talks to the firm, and the firm sends one offer "
         "to its whole public (Bagozzi 1975). The firm is the only voice about itself.",
-        "Watch the firm's offer reach every customer at once, requests going straight to the "
-        "firm and answers coming straight back. Peer talk exists, but it stays private.",
+        "Watch the firm's offer reach every customer at once (every 30 days), requests going "
+        "straight to the firm and answers coming straight back. Peer talk exists, but it stays "
+        "private, between friends.",
     ),
     "generalized": AgeLesson(
         "generalized",
@@ -65,8 +68,9 @@ AGES: dict[str, AgeLesson] = {
         "complex_age",
         "Many-to-many and public: consumers post where their friends see it, a blogger "
         "relays complaints to an audience, the firm can answer in public (Bagozzi 1975).",
-        "Watch public posts fan out to friends and the blogger amplify them to an audience. "
-        "Count how many messages now come from peers rather than from the firm.",
+        "Watch public posts fan out to friends and, when a post is a complaint, the blogger "
+        "relay it to a whole audience. Count how many messages now come from peers rather than "
+        "from the firm.",
     ),
 }
 
@@ -78,13 +82,46 @@ CLASSROOM_NETWORK = {
 }
 MAX_CLASSROOM_CONSUMERS = 300
 
+#: Faster trust dynamics, for the classroom only: a lesson lasts weeks, not years. Evidence
+#: is forgotten in days (10% a day instead of 1%), customers start with little of it, and an
+#: answer, a friend's recommendation or warning and a public post each carry more of it, so
+#: a few contacts visibly move a node's colour within a lesson and customers drift apart.
+CLASSROOM_DYNAMICS: dict[str, float] = {
+    "trust.forgetting": 0.9,
+    "trust.initial_positive": 1.0,
+    "trust.initial_negative": 0.5,
+    "trust.request_weight": 1.5,
+    "trust.wom_weight": 0.5,
+    "trust.public_weight": 0.3,
+}
+#: What each age's classroom version changes in its preset: the restricted age is a pure
+#: dyad (no call desk drawn), and the complex age's blogger picks up complaints often
+#: enough to be seen in the first days rather than after two months.
+AGE_OVERRIDES: dict[str, dict] = {
+    "restricted": {"intermediaries": []},
+    "generalized": {},
+    "complex": {"blogger.amplification": 0.6, "blogger.audience_share": 0.3},
+}
+
 
 def classroom_scenario(age: str, consumers: int = 150) -> Scenario:
-    """The preset of ``age`` shrunk to a classroom population on the shared network."""
+    """The preset of ``age`` shrunk to a classroom population on the shared network,
+    with the classroom's faster dynamics (:data:`CLASSROOM_DYNAMICS`, :data:`AGE_OVERRIDES`)."""
     if not 10 <= consumers <= MAX_CLASSROOM_CONSUMERS:
         raise ValueError(f"classroom populations hold 10 to {MAX_CLASSROOM_CONSUMERS} consumers")
     base = load_scenario(AGES[age].preset)
-    return with_overrides(base, {"population.consumers": int(consumers), **CLASSROOM_NETWORK})
+    extra: dict = {}
+    for path, value in AGE_OVERRIDES[age].items():
+        if path.startswith("blogger."):
+            for i, m in enumerate(base.intermediaries):
+                if m.kind == "blogger":
+                    extra[f"intermediaries[{i}].{path.split('.', 1)[1]}"] = value
+        else:
+            extra[path] = value
+    return with_overrides(
+        base,
+        {"population.consumers": int(consumers), **CLASSROOM_NETWORK, **CLASSROOM_DYNAMICS, **extra},
+    )
 
 
 def build_model(age: str, consumers: int, seed: int) -> ExchangeModel:
@@ -144,7 +181,10 @@ def node_frame(model: ExchangeModel, xy: np.ndarray) -> pd.DataFrame:
             "x": ixy[:, 0],
             "y": ixy[:, 1],
             "role": "intermediary",
-            "label": [f"{m.name} ({m.kind})" for m in model.intermediaries],
+            "label": [
+                m.name if m.kind.lower() in m.name.lower() else f"{m.name} ({m.kind})"
+                for m in model.intermediaries
+            ],
         }
     )
     return pd.concat([cons, firms, inter], ignore_index=True)
@@ -238,3 +278,79 @@ def ego_layout(n_nodes: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
             xy[d] = centre + petal * np.array([np.cos(b), np.sin(b)])
             placed[d] = True
     return xy
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def narrate(
+    sent: dict[str, int],
+    reached: dict[str, int],
+    via_platform: int,
+    days: int,
+    trust_before: float,
+    trust_after: float,
+    customers: int,
+) -> str:
+    """What just happened, in plain words, from the counts of the day's (or days') messages.
+
+    Args:
+        sent: Messages sent, by kind (a broadcast counts once).
+        reached: Recipients, by kind (a broadcast counts each consumer it reached).
+        via_platform: Requests that went to a call platform rather than to the firm.
+        days: How many days the counts cover.
+        trust_before: Mean trust of customers before those days.
+        trust_after: Mean trust after them.
+        customers: Customers of the firm.
+    """
+    when = "Today" if days == 1 else f"In the last {days} days"
+    parts: list[str] = []
+    g = sent.get
+    if g("offer"):
+        parts.append(f"the firm broadcast its offer to {_plural(reached.get('offer', 0), 'customer')}")
+    if g("request"):
+        direct = g("request", 0) - via_platform
+        if via_platform and direct > 0:
+            parts.append(
+                f"{_plural(g('request', 0), 'request')} went out, {via_platform:,} of them through "
+                "the call platform"
+            )
+        elif via_platform:
+            parts.append(f"{_plural(via_platform, 'request')} went through the call platform")
+        else:
+            parts.append(f"{_plural(g('request', 0), 'customer')} asked the firm directly")
+    if g("answer"):
+        parts.append(f"the firm sent {_plural(g('answer', 0), 'answer')}")
+    if g("complaint"):
+        parts.append(f"{_plural(g('complaint', 0), 'customer')} complained in private")
+    if g("public_post"):
+        parts.append(
+            f"{_plural(g('public_post', 0), 'public post')} reached "
+            f"{_plural(reached.get('public_post', 0), 'friend')}"
+        )
+    if g("public_answer"):
+        parts.append(f"the firm answered {_plural(g('public_answer', 0), 'post')} in public")
+    rec, warn = g("recommendation", 0), g("warning", 0)
+    if rec or warn:
+        parts.append(
+            f"friends passed on {_plural(rec, 'recommendation')} and {_plural(warn, 'warning')}"
+        )
+    if g("amplified"):
+        parts.append(
+            f"the blogger relayed {_plural(g('amplified', 0), 'complaint')} to "
+            f"{_plural(reached.get('amplified', 0), 'follower')}"
+        )
+    if not parts:
+        text = f"{when}: a quiet time, no message was sent."
+    else:
+        text = f"{when}: " + "; ".join(parts) + "."
+    text = text[0].upper() + text[1:]
+    if trust_before == trust_before and trust_after == trust_after:  # both not NaN
+        change = trust_after - trust_before
+        if abs(change) < 0.0005:
+            how = f"held at {trust_after:.3f}"
+        else:
+            how = f"{'rose' if change > 0 else 'fell'} from {trust_before:.3f} to {trust_after:.3f}"
+        text += f" Mean trust of the {customers:,} customers {how}."
+    return text
