@@ -15,7 +15,15 @@ from typing import Any
 
 from sim.scenario import iter_params
 
-__all__ = ["LEVER_GROUPS", "LeverSpec", "lever_spec", "render_lever", "schema_path"]
+__all__ = [
+    "LEVER_GROUPS",
+    "LeverSpec",
+    "fmt_setting",
+    "lever_problem",
+    "lever_spec",
+    "render_lever",
+    "schema_path",
+]
 
 #: Levers grouped by what a manager decides; paths use firm 0 and are re-indexed per firm.
 LEVER_GROUPS: dict[str, tuple[str, ...]] = {
@@ -37,6 +45,12 @@ LEVER_GROUPS: dict[str, tuple[str, ...]] = {
 
 _JS_MAX = 2**53 - 1
 _INDEX = re.compile(r"\[\d+\]")
+#: Labels of the run settings, where the field name alone reads badly ("Ticks (days)").
+_LABELS = {"population.consumers": "Consumers", "run.ticks": "Days to simulate", "run.seed": "Seed"}
+#: Units written the way a widget label reads them ("" : the widget itself shows it).
+_UNIT_WORDS = {"share": "", "[0,1]": "0 to 1", "quality [0,1]": "0 to 1"}
+#: "0 means no promise", "(0 = no announcement)": what a value of zero stands for.
+_ZERO = re.compile(r"\b0 (?:means|=) ([^).;]+)")
 
 
 def schema_path(path: str) -> str:
@@ -59,6 +73,12 @@ class LeverSpec:
     choices: tuple[str, ...] | None
 
     @property
+    def zero_means(self) -> str | None:
+        """What a value of 0 stands for, when the schema gives it a meaning of its own."""
+        m = _ZERO.search(self.meaning)
+        return m.group(1).strip() if m else None
+
+    @property
     def help(self) -> str:
         """Tooltip: the meaning, then the unit and the source when known."""
         parts = [self.meaning]
@@ -72,9 +92,38 @@ class LeverSpec:
 
     @property
     def title(self) -> str:
-        """Label with its unit, as shown above the widget."""
-        unit = self.unit if self.unit and self.unit != "share" else ""
-        return f"{self.label} ({unit})" if unit else self.label
+        """Label with its unit and what 0 means, as shown above the widget.
+
+        ``Consumers``, ``Advisors (per 10,000 customers)``, ``Promise response
+        time (hours; 0 = no promise)``: a unit that repeats the label is not
+        written twice.
+        """
+        label = _LABELS.get(self.path, self.label)
+        unit = _UNIT_WORDS.get(self.unit, self.unit)
+        head = label.split()[0].lower()
+        if unit and unit.split()[0].lower() == head:
+            label = re.sub(r" per \w+$", "", label)
+            unit = " ".join(unit.split()[1:])
+        unit = unit.replace("1000", "1,000")
+        parts = [p for p in (unit, f"0 = {self.zero_means}" if self.zero_means else "") if p]
+        return f"{label} ({'; '.join(parts)})" if parts else label
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` cannot be used (outside the schema's bounds), or None."""
+        if self.kind not in ("int", "float") or value is None:
+            return None if value is not None else f"{self.title}: enter a value."
+        lo, hi = self.lo, self.hi
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            unit = f" {self.unit}" if self.unit and self.unit not in _UNIT_WORDS else ""
+            return (
+                f"{self.title}: {_num(value)} is outside the allowed range, "
+                f"{_num(lo)} to {_num(hi)}{unit}."
+            )
+        return None
+
+
+def _num(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:,g}"
 
 
 @cache
@@ -98,6 +147,7 @@ def lever_spec(path: str) -> LeverSpec:
     label = re.sub(r"_(h|eur)$", "", f.name)
     if label.endswith("response"):
         label += " time"
+    label = re.sub(r"_per_tick$", "", label)  # the unit says "per day"
     label = label.replace("_", " ")
     label = label[0].upper() + label[1:]
     if f.name.startswith("exchange") or path.startswith("exchange."):
@@ -122,36 +172,64 @@ def _step(spec: LeverSpec, value: float) -> float:
     return 1.0 if spec.kind == "int" or abs(value) >= 10 or span > 100 else 0.1
 
 
-def render_lever(spec: LeverSpec, value: Any, key: str, container: Any = None) -> Any:
+def lever_problem(spec: LeverSpec, value: Any) -> str | None:
+    """Why ``value`` cannot be used for ``spec`` (see :meth:`LeverSpec.problem`)."""
+    return spec.problem(value)
+
+
+def fmt_setting(value: Any) -> str:
+    """A lever value in a sentence: ``0.95``, ``30``, ``on``, ``per_segment``."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def render_lever(
+    spec: LeverSpec, value: Any, key: str, container: Any = None, persist: bool = True
+) -> Any:
     """Draw the widget for ``spec`` showing ``value``; return what the user set.
 
     Share-like bounds (span of at most 1) get a slider; wide ranges get a
-    number box bounded by the schema, since a slider over 0..10,000 cannot be
-    set precisely.
+    number box. Number boxes carry no bounds of their own, so a value typed
+    outside the schema's range reaches the page, which names the problem
+    (:func:`lever_problem`) and refuses to run, rather than the browser
+    silently keeping the previous value. With ``persist`` the value survives a
+    visit to another page.
     """
     import streamlit as st
 
     box = container or st
+    keep = {"persist_state": "session"} if persist else {}
     if spec.kind == "bool":
-        return box.toggle(spec.title, value=bool(value), key=key, help=spec.help)
+        return box.toggle(spec.title, value=bool(value), key=key, help=spec.help, **keep)
     if spec.kind == "choice":
         opts = list(spec.choices or ())
         return box.radio(
-            spec.title, opts, index=opts.index(value), key=key, help=spec.help, horizontal=True
+            spec.title,
+            opts,
+            index=opts.index(value),
+            key=key,
+            help=spec.help,
+            horizontal=True,
+            **keep,
         )
     if spec.kind == "int":
         # Browsers hold integers exactly only up to 2**53 - 1.
-        return int(
-            box.number_input(
-                spec.title,
-                min_value=max(int(spec.lo), -_JS_MAX) if spec.lo is not None else None,
-                max_value=min(int(spec.hi), _JS_MAX) if spec.hi is not None else None,
-                value=int(value),
-                step=1,
-                key=key,
-                help=spec.help,
-            )
+        got = box.number_input(
+            spec.title,
+            min_value=-_JS_MAX,
+            max_value=_JS_MAX,
+            value=int(value),
+            step=1,
+            key=key,
+            help=spec.help,
+            **keep,
         )
+        return None if got is None else int(got)
     span = (spec.hi or 0) - (spec.lo or 0)
     if spec.lo is not None and spec.hi is not None and span <= 1:
         return float(
@@ -163,16 +241,15 @@ def render_lever(spec: LeverSpec, value: Any, key: str, container: Any = None) -
                 step=0.01,
                 key=key,
                 help=spec.help,
+                **keep,
             )
         )
-    return float(
-        box.number_input(
-            spec.title,
-            min_value=float(spec.lo) if spec.lo is not None else None,
-            max_value=float(spec.hi) if spec.hi is not None else None,
-            value=float(value),
-            step=_step(spec, float(value)),
-            key=key,
-            help=spec.help,
-        )
+    got = box.number_input(
+        spec.title,
+        value=float(value),
+        step=_step(spec, float(value)),
+        key=key,
+        help=spec.help,
+        **keep,
     )
+    return None if got is None else float(got)

@@ -1,27 +1,54 @@
-"""Scenario lab: pick a preset, move the levers a manager controls, run, compare, export."""
+"""Scenario lab: pick a preset, move the levers a manager controls, run, compare, export.
+
+The levers live in the sidebar and keep their values when the user visits
+another page; Run sits in a bar fixed at the bottom of the page, with the
+predicted time and the progress; results fill the page, newest first, and
+stay in view while the next run computes.
+"""
 
 from __future__ import annotations
 
-import io
 import math
-import re
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, stats, theme
+from dashboard import charts, cost, stats, theme
+from dashboard.formatting import (
+    KPIS,
+    compare,
+    direction,
+    escape_md,
+    fmt_value,
+    safe_label,
+    summary_words,
+)
+from dashboard.lab import (
+    UPLOAD_PREFIX,
+    VERDICT_WORDS,
+    change_words,
+    comparison_table,
+    export_files,
+    export_stem,
+    kpi_label,
+    replication_values,
+)
 from dashboard.runs import (
     MAX_RUNS,
+    Job,
     KeptRun,
     apply_levers,
+    cached_count,
     keep_run,
     kept_runs,
     memory_problem,
     remove_run,
-    run_replications,
+    replication_seeds,
+    run_jobs,
     scenario_text,
     stack_tables,
 )
+from dashboard.uploads import MAX_UPLOAD_MB, read_upload
 from dashboard.widgets import LEVER_GROUPS, lever_spec, render_lever
 from sim import Scenario, ScenarioError, load_scenario
 from sim.metrics import OUTCOMES
@@ -29,110 +56,51 @@ from sim.scenario import get_path, list_presets, scenario_from_toml, with_overri
 from sim.scenario.loader import MAX_TOML_BYTES
 
 _OUT = {o.name: o for o in OUTCOMES}
-#: The KPI cards, in reading order.
-KPIS = (
-    "trust",
-    "satisfaction",
-    "churn",
-    "cost_eur",
-    "response_time_h",
-    "control_share",
-    "wom_valence",
-    "expectation_inflation",
-)
 #: The time series shown for every run.
 SERIES = ("trust", "satisfaction", "wom_volume", "wom_valence", "control_share")
-UPLOAD_PREFIX = "Uploaded: "
 MIX_PATHS = LEVER_GROUPS["Exchange age mix"]
-
-
-def fmt(name: str, value: float) -> str:
-    """A value written with its unit, for a KPI card."""
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    unit = _OUT[name].unit if name in _OUT else ""
-    if unit in ("[0,1]", "share"):
-        return f"{value:.3f}"
-    if unit == "EUR":
-        return f"{value:,.0f} EUR"
-    if unit == "hours":
-        return f"{value:,.1f} h"
-    if float(value).is_integer() or abs(value) >= 100:
-        return f"{value:,.0f} {unit}"
-    return f"{value:,.1f} {unit}"
-
-
-def fmt_delta(name: str, delta: float) -> str | None:
-    """A signed change against the baseline in the card's unit, or "no change" if it rounds to 0."""
-    if delta is None or not math.isfinite(delta):
-        return None
-    text = fmt(name, abs(delta))
-    if re.fullmatch(r"[0.,]+", text.split(" ")[0]):
-        return "no change"
-    return ("+" if delta >= 0 else "-") + text
-
-
-def delta_color(name: str) -> str:
-    """Green when the change is good news, red when bad, grey when the registry does not say."""
-    good = _OUT[name].higher_is_better if name in _OUT else None
-    return "off" if good is None else ("normal" if good else "inverse")
-
-
-# ------------------------------------------------------------------ inputs
+#: Replications offered besides the automatic choice.
+REPLICATION_CHOICES = ("auto", 1, 2, 3, 4, 5, 6, 8, 10)
+# ------------------------------------------------------------------ starting point
 def _handle_upload() -> None:
     with st.expander("Open a scenario file (.toml)", expanded=False):
         up = st.file_uploader(
             "Scenario file",
             type=["toml"],
             key="lab_upload",
-            help=f"A scenario TOML file of at most {MAX_TOML_BYTES // 1000} kB. "
+            max_upload_size=MAX_UPLOAD_MB,
+            help=f"A scenario TOML file of at most {MAX_TOML_BYTES // 1000:,} kB. "
             "It is read as data and checked against the schema.",
         )
         if up is None:
             return
         token = (up.name, up.size, getattr(up, "file_id", ""))
-        if st.session_state.get("lab_upload_token") == token:
-            _show_upload_result()
+        if st.session_state.get("lab_upload_token") != token:
+            st.session_state["lab_upload_token"] = token
+            res = read_upload(up.name, up.size, up.getvalue()[: MAX_TOML_BYTES + 1])
+            st.session_state["lab_upload_result"] = res
+            if res.ok:
+                label = safe_label(res.scenario_name)
+                st.session_state["exlab_uploaded"] = (label, res.toml_text)
+                st.session_state["lab_base"] = UPLOAD_PREFIX + label
+        res = st.session_state.get("lab_upload_result")
+        if res is None:
             return
-        st.session_state["lab_upload_token"] = token
-        st.session_state["lab_upload_result"] = _validate_upload(up)
-        res = st.session_state["lab_upload_result"]
-        if res[0] == "ok":
-            st.session_state["exlab_uploaded"] = (res[1], res[2])
-            st.session_state["lab_base"] = UPLOAD_PREFIX + res[1]
-        _show_upload_result()
+        if res.ok:
+            st.success(
+                f"Scenario '{escape_md(res.scenario_name)}' loaded and valid. "
+                "It is now the starting point."
+            )
+        else:
+            st.error(_escape_lines(res.message))
 
 
-def _validate_upload(up) -> tuple[str, str, str]:
-    """("ok", name, toml text) or ("error", file name, message in plain words)."""
-    if up.size > MAX_TOML_BYTES:
-        return (
-            "error",
-            up.name,
-            f"{up.name} is {up.size / 1000:,.0f} kB; scenario files are "
-            f"limited to {MAX_TOML_BYTES // 1000:,} kB.",
-        )
-    raw = up.getvalue()[: MAX_TOML_BYTES + 1]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return ("error", up.name, f"{up.name} is not a text file (it is not UTF-8 encoded TOML).")
-    try:
-        sc = scenario_from_toml(text, "")
-    except ScenarioError as exc:
-        lines = "\n".join(f"- {line}" for line in str(exc).splitlines())
-        return ("error", up.name, f"{up.name} is not a valid scenario. What to fix:\n\n{lines}")
-    return ("ok", sc.name, scenario_text(sc))
-
-
-def _show_upload_result() -> None:
-    res = st.session_state.get("lab_upload_result")
-    if not res:
-        return
-    if res[0] == "ok":
-        st.success(f"Scenario '{res[1]}' loaded and valid. It is now the starting point.")
-    else:
-        st.error(res[2])
+def _escape_lines(text: str) -> str:
+    """Escape user text line by line, keeping the message's own bullet points."""
+    out = []
+    for line in text.splitlines():
+        out.append("- " + escape_md(line[2:]) if line.startswith("- ") else escape_md(line))
+    return "\n".join(out)
 
 
 def _base_options() -> dict[str, str]:
@@ -149,32 +117,69 @@ def _load_base(choice: str) -> Scenario:
     return load_scenario(choice)
 
 
-def _levers(base: Scenario, base_name: str) -> tuple[dict, tuple[float, float, float], dict]:
-    """Draw the run settings and lever groups; return (overrides, age mix, settings)."""
-    k = f"{base_name}"
-    st.subheader("Run settings")
-    c1, c2 = st.columns(2)
-    cons = render_lever(
-        lever_spec("population.consumers"), base.population.consumers, f"lab:{k}:consumers", c1
+def _choose_base() -> tuple[str, Scenario | None]:
+    options = _base_options()
+    names = list(options)
+    if st.session_state.get("lab_base") not in names:
+        st.session_state["lab_base"] = "default_bank" if "default_bank" in names else names[0]
+    choice = st.selectbox(
+        "Start from",
+        names,
+        key="lab_base",
+        format_func=lambda n: options.get(n) or n,
+        help="Each preset answers one question; the list shows the question.",
     )
-    ticks = render_lever(lever_spec("run.ticks"), base.run.ticks, f"lab:{k}:ticks", c2)
-    c3, c4 = st.columns(2)
-    seed = render_lever(lever_spec("run.seed"), base.run.seed, f"lab:{k}:seed", c3)
-    reps = c4.slider(
+    st.caption(f"Preset file: {escape_md(choice)}")
+    try:
+        return choice, _load_base(choice)
+    except ScenarioError as exc:
+        st.error(f"The starting scenario cannot be read:\n\n{escape_md(exc)}")
+        return choice, None
+
+
+# ------------------------------------------------------------------ levers
+def _lever(spec, value, key: str, problems: list[str]):
+    new = render_lever(spec, value, key)
+    problem = spec.problem(new)
+    if problem:
+        st.error(problem, icon=":material/error:")
+        problems.append(problem)
+    return new
+
+
+def _levers(base: Scenario, base_name: str) -> dict:
+    """Draw the run settings and lever groups; return what the user set and what is wrong."""
+    k = base_name
+    problems: list[str] = []
+    changed_box = st.container(key="lab_changed")
+    st.subheader("Run settings")
+    cons = _lever(
+        lever_spec("population.consumers"), base.population.consumers, f"lab:{k}:consumers", problems
+    )
+    ticks = _lever(lever_spec("run.ticks"), base.run.ticks, f"lab:{k}:ticks", problems)
+    seed = _lever(lever_spec("run.seed"), base.run.seed, f"lab:{k}:seed", problems)
+    reps = st.selectbox(
         "Replications",
-        1,
-        10,
-        1,
+        REPLICATION_CHOICES,
         key=f"lab:{k}:reps",
-        help="Runs with seeds seed, seed+1, ...; the charts show their mean and 95% band.",
+        format_func=lambda r: "Automatic, from the predicted cost" if r == "auto" else str(r),
+        help="Runs with seeds seed, seed+1, ...; the cards and charts show their mean and 95% "
+        "band, and whether a change is more than the noise between them. Automatic: 5 when one "
+        "run is predicted under 2 s, 3 under 10 s, 2 under 30 s, else 1.",
+        persist_state="session",
     )
     firm = 0
     if len(base.firms) > 1:
         names = [f.name for f in base.firms]
-        firm = names.index(st.selectbox("Firm whose levers you set", names, key=f"lab:{k}:firm"))
+        firm = names.index(
+            st.selectbox(
+                "Firm whose levers you set", names, key=f"lab:{k}:firm", persist_state="session"
+            )
+        )
 
     st.subheader("Levers")
     overrides: dict = {}
+    changes: dict[str, tuple] = {}
     mix = None
     for gi, (group, paths) in enumerate(LEVER_GROUPS.items()):
         with st.expander(group, expanded=gi < 2):
@@ -186,159 +191,305 @@ def _levers(base: Scenario, base_name: str) -> tuple[dict, tuple[float, float, f
                         "it ends on. Moving one replaces the schedule by a constant mix."
                     )
                 vals = [
-                    render_lever(lever_spec(p), get_path(base, p), f"lab:{k}:{p}") for p in paths
+                    _lever(lever_spec(p), get_path(base, p), f"lab:{k}:{p}", problems)
+                    for p in paths
                 ]
                 total = sum(vals)
+                names3 = ("restricted", "generalized", "complex")
                 if total > 0:
-                    shares = [v / total for v in vals]
                     st.caption(
                         "Shares are normalised to sum to one: "
-                        + " · ".join(
-                            f"{n} {s:.2f}"
-                            for n, s in zip(
-                                ("restricted", "generalized", "complex"), shares, strict=True
-                            )
-                        )
+                        + " · ".join(f"{n} {v / total:.2f}" for n, v in zip(names3, vals, strict=True))
                     )
                 base_mix = tuple(get_path(base, p) for p in paths)
-                mix = (
-                    tuple(vals)
-                    if any(abs(a - b) > 1e-12 for a, b in zip(vals, base_mix, strict=True))
-                    else None
-                )
+                if any(abs(a - b) > 1e-12 for a, b in zip(vals, base_mix, strict=True)):
+                    mix = tuple(vals)
+                    changes["exchange mix"] = (
+                        "/".join(f"{b / (sum(base_mix) or 1):.2f}" for b in base_mix),
+                        "/".join(f"{v / (total or 1):.2f}" for v in vals),
+                    )
                 continue
             for p in paths:
                 path = p.replace("firms[0]", f"firms[{firm}]")
                 old = get_path(base, path)
-                new = render_lever(lever_spec(path), old, f"lab:{k}:{path}")
-                if new != old:
+                new = _lever(lever_spec(path), old, f"lab:{k}:{path}", problems)
+                if new is not None and new != old:
                     overrides[path] = new
-    return (
-        overrides,
-        mix,
-        {"consumers": int(cons), "ticks": int(ticks), "seed": int(seed), "reps": int(reps)},
-    )
+                    changes[path] = (old, new)
+    if cons is not None and cons != base.population.consumers:
+        changes["population.consumers"] = (base.population.consumers, cons)
+    if ticks is not None and ticks != base.run.ticks:
+        changes["run.ticks"] = (base.run.ticks, ticks)
+    if seed is not None and seed != base.run.seed:
+        changes["run.seed"] = (base.run.seed, seed)
+    with changed_box:
+        _changed_versus_preset(base_name, changes)
+    return {
+        "consumers": cons,
+        "ticks": ticks,
+        "seed": seed,
+        "reps": None if reps == "auto" else int(reps),
+        "overrides": overrides,
+        "mix": mix,
+        "changes": changes,
+        "problems": problems,
+    }
 
 
-def _describe(overrides: dict, mix) -> str:
-    parts = [f"{lever_spec(p).label.lower()} = {v}" for p, v in overrides.items()]
-    if mix:
-        t = sum(mix)
-        parts.append("age mix = " + "/".join(f"{m / t:.2f}" for m in mix))
-    return "; ".join(parts) if parts else "no lever changed"
+def _reset_levers(base_name: str) -> None:
+    prefix = f"lab:{base_name}:"
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+        del st.session_state[key]
 
 
-def _run(base: Scenario, base_name: str, overrides: dict, mix, settings: dict) -> None:
+def _changed_versus_preset(base_name: str, changes: dict[str, tuple]) -> None:
+    with st.container(border=True):
+        if not changes:
+            st.markdown(f"**Changed versus the preset:** nothing yet; a run gives {escape_md(base_name)} as it is.")
+            return
+        items = "\n".join(f"- {escape_md(w)}" for w in change_words(changes))
+        st.markdown(f"**Changed versus the preset** ({len(changes)}):\n\n{items}")
+        st.button(
+            "Back to the preset",
+            key="lab_reset_levers",
+            on_click=_reset_levers,
+            args=(base_name,),
+            icon=":material/undo:",
+        )
+
+
+# ------------------------------------------------------------------ the plan and the run
+def _prepare(base: Scenario, base_name: str, s: dict) -> dict:
+    """The what-if, its baseline and the plan of the run, or the reasons it cannot run."""
+    out = {"base_name": base_name, "settings": s, "problems": list(s["problems"])}
+    if out["problems"]:
+        return out
     try:
-        sized = with_overrides(base, {"population.consumers": settings["consumers"]})
-        what_if = apply_levers(sized, overrides, mix)
+        sized = with_overrides(base, {"population.consumers": int(s["consumers"])})
+        what_if = apply_levers(sized, s["overrides"], s["mix"])
     except ScenarioError as exc:
-        st.error(f"These lever values do not make a valid scenario:\n\n{exc}")
-        return
+        out["problems"].append(f"These lever values do not make a valid scenario: {exc}")
+        return out
     problem = memory_problem(what_if)
     if problem:
-        st.error(problem)
-        return
+        out["problems"].append(problem)
+        return out
+    per_run = cost.predict_run_s(what_if, int(s["ticks"]))
+    reps = s["reps"] if s["reps"] is not None else cost.auto_replications(per_run)
+    seeds = replication_seeds(int(s["seed"]), reps)
+    texts = [scenario_text(sized), scenario_text(what_if)]
+    distinct = sorted(set(texts))  # no lever changed: the what-if is the baseline, run once
+    cached = cached_count(distinct, seeds, int(s["ticks"]))
+    out.update(
+        sized=sized,
+        what_if=what_if,
+        plan=cost.plan(per_run, s["reps"], cached=cached, scenarios=len(distinct)),
+        seeds=seeds,
+        texts=texts,
+    )
+    return out
+
+
+def _describe(changes: dict[str, tuple]) -> str:
+    words = [w for w in change_words(changes)]
+    return "; ".join(words) if words else "no lever changed"
+
+
+def _run(req: dict, show) -> None:
+    """Compute the baseline and the what-if (or take them from the cache) and keep the run."""
+    s, plan = req["settings"], req["plan"]
     st.session_state["exlab_counter"] = st.session_state.get("exlab_counter", 0) + 1
     label = f"Run {st.session_state['exlab_counter']}"
-    bar = st.progress(0.0, text="Starting")
-
-    def show(frac: float, text: str, lo: float, hi: float) -> None:
-        bar.progress(min(1.0, lo + (hi - lo) * frac), text=text)
-
-    seed, ticks, reps = settings["seed"], settings["ticks"], settings["reps"]
-    base_out = run_replications(
-        sized, seed, ticks, reps, lambda f, t: show(f, t, 0.0, 0.5), label="Baseline"
-    )
-    outs = run_replications(
-        what_if, seed, ticks, reps, lambda f, t: show(f, t, 0.5, 1.0), label=label
-    )
-    bar.empty()
+    ticks = int(s["ticks"])
+    jobs = [
+        Job("Baseline", req["texts"][0], tuple(req["seeds"]), ticks),
+        Job(label, req["texts"][1], tuple(req["seeds"]), ticks),
+    ]
+    try:
+        base_res, res = run_jobs(jobs, show)
+    except (ScenarioError, MemoryError) as exc:
+        st.session_state["lab_run_error"] = f"The run stopped: {exc}"
+        return
+    outs, base_out = res.outputs, base_res.outputs
+    computed = sum(not c for c in base_res.from_cache + res.from_cache)
     keep_run(
         KeptRun(
             slot=0,
             label=label,
-            base_name=base_name,
-            changes={"levers": _describe(overrides, mix)},
-            seed=seed,
+            base_name=req["base_name"],
+            changes={"levers": _describe(s["changes"])},
+            seed=int(s["seed"]),
             ticks=ticks,
-            replications=reps,
-            consumers=settings["consumers"],
+            replications=plan.replications,
+            consumers=int(s["consumers"]),
             table=stack_tables(outs, label),
             baseline_table=stack_tables(base_out, "Baseline"),
             summaries=[o.summary for o in outs],
             baseline_summaries=[o.summary for o in base_out],
             scenario_toml=outs[0].scenario_toml,
-            scenario_text=scenario_text(what_if),
-            wall_s=sum(o.wall_s for o in outs),
+            scenario_text=scenario_text(req["what_if"]),
+            wall_s=base_res.elapsed_s + res.elapsed_s,
+            baseline_toml=base_out[0].scenario_toml,
+            levers=dict(s["changes"]),
+            computed=computed,
+            from_cache=len(base_res.from_cache) + len(res.from_cache) - computed,
+            auto_replications=plan.auto,
         )
     )
+    st.session_state["lab_scroll"] = True
+    st.session_state["lab_confirm_reset"] = True
+
+
+def _run_bar(req: dict) -> tuple[bool, object]:
+    """The bar fixed at the bottom: Run, the prediction, confirmation; returns (go, progress slot)."""
+    plan = req.get("plan")
+    with st.container(key="lab_runbar"):
+        with st.container(horizontal=True, vertical_alignment="center", gap="medium", wrap=False):
+            go = st.button(
+                "Run",
+                type="primary",
+                icon=":material/play_arrow:",
+                key="lab_run",
+                width="content",
+                help="Runs the what-if and, with the same seeds, the preset unchanged (the baseline).",
+            )
+            if req["problems"]:
+                more = len(req["problems"]) - 1
+                st.markdown(
+                    f":red[**Cannot run:** {escape_md(req['problems'][0])}"
+                    + (f" (and {more} more, marked in the sidebar)" if more else "")
+                    + "]",
+                    width="stretch",
+                )
+            elif plan is not None:
+                st.markdown(
+                    escape_md(plan.short_words()),
+                    width="stretch",
+                    help=f"{plan.time_words()} {plan.replications_words()}",
+                )
+                if plan.verdict == "confirm":
+                    if st.session_state.pop("lab_confirm_reset", False):
+                        st.session_state.pop("lab_confirm", None)
+                    st.checkbox("Start it anyway", key="lab_confirm", width="content")
+        if plan is not None and not req["problems"] and plan.verdict == "refuse":
+            st.error(
+                f"This run is predicted to take {cost.fmt_duration(plan.total_s)}, more than "
+                f"the {cost.fmt_duration(plan.cap_s)} this server allows "
+                "(EXLAB_DASHBOARD_MAX_RUN_S). Lower the population, the days or the "
+                "replications, or run it from the command line (exlab run)."
+            )
+        slot = st.empty()
+    return go, slot
+
+
+def _refusal(req: dict) -> str | None:
+    """Why pressing Run does nothing, or None when the run may start."""
+    if req["problems"]:
+        return "Not run: " + " ".join(req["problems"])
+    plan = req["plan"]
+    if plan.verdict == "refuse":
+        return (
+            f"Not run: predicted {cost.fmt_duration(plan.total_s)}, over the "
+            f"{cost.fmt_duration(plan.cap_s)} limit."
+        )
+    if plan.verdict == "confirm" and not st.session_state.get("lab_confirm"):
+        return (
+            f"Not run yet: it is predicted to take {cost.fmt_duration(plan.total_s)}. Tick "
+            "'start it anyway' and press Run again."
+        )
+    return None
 
 
 # ------------------------------------------------------------------ outputs
-def _kpi_cards(run: KeptRun, container, cols: int = 4) -> None:
+def _kpi_cards(run: KeptRun) -> None:
     now = stats.kpi_table(run.summaries).set_index("outcome")
-    base = stats.kpi_table(run.baseline_summaries).set_index("outcome")
-    grid = container.columns(cols)
-    for i, name in enumerate(k for k in KPIS if k in now.index):
-        o = _OUT[name]
-        v = float(now.loc[name, "value"])
-        b = float(base.loc[name, "value"]) if name in base.index else float("nan")
-        ci = now.loc[name, "ci95"]
-        how = {"last": "at the end", "mean": "mean over days", "sum": "total over the run"}[
-            o.summary
-        ]
-        help_text = (
-            f"{o.meaning} Unit: {o.unit}. Shown: {how}. "
-            f"Baseline (preset unchanged): {fmt(name, b)}."
+    if run.replications < 2:
+        st.caption(
+            "One replication: no band, so no change can be told from noise. Choose 2 or more "
+            "replications (or Automatic) to see which changes are real."
         )
-        if math.isfinite(ci):
-            help_text += f" 95% CI over {run.replications} replications: ±{fmt(name, ci)}."
-        delta = fmt_delta(name, v - b)
-        grid[i % cols].metric(
-            charts.outcome_label(name),
-            fmt(name, v),
-            delta=delta,
-            delta_color="off" if delta == "no change" else delta_color(name),
-            delta_arrow="off" if delta == "no change" else "auto",
-            help=help_text,
-            border=True,
+    else:
+        st.caption(
+            f"Mean of {run.replications} replications against the baseline with the same seeds. "
+            "A change whose 95% interval includes zero is marked *within noise* (grey)."
         )
+    with st.container(key="kpi_grid"):
+        names = [k for k in KPIS if k in now.index]
+        grid = st.columns(4)
+        for i, name in enumerate(names):
+            o = _OUT[name]
+            ch = compare(
+                name,
+                replication_values(run.summaries, name),
+                replication_values(run.baseline_summaries, name),
+            )
+            half = now.loc[name, "ci95"]
+            band = f"±{fmt_value(name, half).lstrip('+')}" if math.isfinite(half) else ""
+            _, why = direction(name)
+            words = VERDICT_WORDS.get(ch.verdict, "")
+            if ch.verdict in ("better", "worse") and not ch.noise_known:
+                words += ", noise unknown"
+            help_text = (
+                f"{o.meaning} Unit: {o.unit}. Shown: {summary_words(o.summary)} of the run. "
+                f"{why} Baseline (preset unchanged, same seeds): {fmt_value(name, ch.old)}."
+            )
+            if band:
+                help_text += f" 95% band over {run.replications} replications: {band}."
+            if ch.noise_known:
+                help_text += (
+                    f" 95% interval of the change: {fmt_value(name, ch.lo)} to "
+                    f"{fmt_value(name, ch.hi)}."
+                )
+            grid[i % 4].metric(
+                kpi_label(name),
+                fmt_value(name, ch.new),
+                delta=ch.text if ch.text not in ("n/a",) else None,
+                delta_color=ch.color,
+                delta_arrow="off" if ch.verdict in ("no change", "n/a") else "auto",
+                delta_description=" · ".join(
+                    p
+                    for p in (
+                        words if ch.verdict not in ("no change", "n/a") else "",
+                        f"band {band}" if band else "",
+                    )
+                    if p
+                )
+                or None,
+                help=help_text,
+                border=True,
+            )
 
 
-def _downloads(run: KeptRun, container, key: str) -> None:
-    c1, c2, c3 = container.columns(3)
-    stem = f"{run.base_name.replace(UPLOAD_PREFIX, '')}_{run.label.replace(' ', '_').lower()}"
-    c1.download_button(
-        "CSV",
-        run.table.to_csv(index=False).encode(),
-        f"{stem}.csv",
-        "text/csv",
-        key=f"dl_csv_{key}",
-        on_click="ignore",
-        icon=":material/download:",
-    )
-    buf = io.BytesIO()
-    run.table.to_parquet(buf, index=False)
-    c2.download_button(
-        "Parquet",
-        buf.getvalue(),
-        f"{stem}.parquet",
-        "application/octet-stream",
-        key=f"dl_pq_{key}",
-        on_click="ignore",
-        icon=":material/download:",
-    )
-    c3.download_button(
-        "Scenario TOML",
-        run.scenario_toml.encode(),
-        f"{stem}.toml",
-        "application/toml",
-        key=f"dl_toml_{key}",
-        on_click="ignore",
-        icon=":material/download:",
-        help="Seed and days written in: `exlab run FILE` gives the same numbers as replication 1.",
-    )
+#: The downloads of a run: (button, file in export_files, extension, MIME type, icon, tooltip).
+_DOWNLOADS = (
+    ("CSV", "tables.csv", "csv", "text/csv", "download",
+     "Every day of every replication, the what-if and its baseline (column run)."),
+    ("Parquet", "tables.parquet", "parquet", "application/octet-stream", "download",
+     "The same table as the CSV."),
+    ("Scenario TOML", "what_if.toml", "toml", "application/toml", "download",
+     "The what-if with its seed and days written in, and the levers changed in its header: "
+     "`exlab run FILE` gives the same numbers as replication 1."),
+    ("Everything (.zip)", "zip", "zip", "application/zip", "folder_zip",
+     "What-if and baseline scenarios (TOML), their tables (CSV) and the lever settings (JSON)."),
+)
+
+
+def _downloads(run: KeptRun, key: str) -> None:
+    stem = export_stem(run)
+    files = export_files(run)
+    with st.container(horizontal=True, wrap=True, gap="small"):
+        for label, name, ext, mime, icon, help_text in _DOWNLOADS:
+            data = files[name]
+            st.download_button(
+                label,
+                data.encode() if isinstance(data, str) else data,
+                f"{stem}.{ext}",
+                mime,
+                key=f"dl_{ext}_{key}",
+                on_click="ignore",
+                icon=f":material/{icon}:",
+                help=help_text,
+            )
 
 
 def _series(runs: list[KeptRun]) -> None:
@@ -349,7 +500,7 @@ def _series(runs: list[KeptRun]) -> None:
     band = stats.bands(table, list(SERIES) + list(charts.EXPECTATION_SERIES))
     st.caption(
         f"Lines: mean over replications; shaded: 95% band. Dashed grey: baseline "
-        f"({latest.base_name} unchanged, as in {latest.label})."
+        f"({escape_md(latest.base_name)} unchanged, as in {latest.label})."
     )
     c1, c2 = st.columns(2)
     c1.altair_chart(
@@ -378,83 +529,113 @@ def _series(runs: list[KeptRun]) -> None:
     )
 
 
+_CELL = {"better": "#D9F0D3", "worse": "#F6D5D5", "within noise": "#EEEEEE"}
+
+
 def _compare(runs: list[KeptRun]) -> None:
     st.header("Kept runs side by side")
     st.caption(
-        f"Up to {MAX_RUNS} runs are kept; a new run replaces the oldest. Each card shows the "
-        "change against that run's own baseline."
+        f"Up to {MAX_RUNS} runs are kept; a new run replaces the oldest. The B − A columns give "
+        "each run's change against the reference run A, in units and in percent, marked better, "
+        "worse or within noise (the 95% interval of the difference includes zero)."
     )
+    labels = [r.label for r in runs]
+    ref_label = st.selectbox(
+        "Reference run (A)", labels, key="lab_ref", help="The run every other run is compared to."
+    )
+    ref = next(r for r in runs if r.label == ref_label)
+    table, verdicts = comparison_table(runs, ref)
+
+    def color(col: pd.Series) -> list[str]:
+        v = verdicts[col.name] if col.name in verdicts else pd.Series("", index=col.index)
+        return [f"background-color: {_CELL[x]}" if x in _CELL else "" for x in v]
+
+    st.dataframe(table.style.apply(color, axis=0), width="stretch")
     cols = st.columns(len(runs))
     for col, run in zip(cols, runs, strict=True):
-        col.markdown(
-            f"### {theme.swatch(theme.slot_color(run.slot), run.label)}", unsafe_allow_html=True
+        with col:
+            st.html(f"<b>{theme.swatch(theme.slot_color(run.slot), run.label)}</b>")
+            st.markdown(
+                f"**{escape_md(run.base_name)}** · {run.consumers:,} consumers · {run.ticks} days · "
+                f"seed {run.seed} · {run.replications} replication(s)"
+            )
+            st.caption(escape_md(run.changes["levers"]))
+            _downloads(run, f"{run.slot}_{run.label}")
+            if st.button("Remove", key=f"remove_{run.label}", icon=":material/close:"):
+                remove_run(run.slot)
+                st.rerun()
+
+
+#: Brings the newest results to the top of the view once they are drawn (retrying while
+#: Streamlit mounts them).
+_SCROLL_JS = """
+<script>
+(function () {
+  let tries = 0;
+  function go() {
+    const el = document.querySelector('.st-key-lab_results');
+    if (el) { el.scrollIntoView({block: 'start'}); return; }
+    if (tries++ < 40) { setTimeout(go, 100); }
+  }
+  setTimeout(go, 50);
+})();
+</script>
+"""
+
+
+def _results(runs: list[KeptRun]) -> None:
+    latest = runs[-1]
+    with st.container(key="lab_results"):
+        st.header(f"{latest.label}: {escape_md(latest.base_name)}")
+        st.html(theme.swatch(theme.slot_color(latest.slot), latest.label))
+        st.markdown(
+            f"{escape_md(latest.changes['levers'])} · {latest.replications} replication(s) · "
+            f"{latest.consumers:,} consumers · {latest.ticks} days · {latest.timing_words}"
         )
-        col.markdown(
-            f"**{run.base_name}** · {run.consumers:,} consumers · {run.ticks} days · "
-            f"seed {run.seed} · {run.replications} replication(s)"
-        )
-        col.caption(run.changes["levers"])
-        _kpi_cards(run, col, cols=2 if len(runs) <= 2 else 1)
-        _downloads(run, col, f"{run.slot}_{run.label}")
-        if col.button("Remove", key=f"remove_{run.label}", icon=":material/close:"):
-            remove_run(run.slot)
-            st.rerun()
-    rows = {}
-    for run in runs:
-        kt = stats.kpi_table(run.summaries).set_index("outcome")
-        rows[run.label] = {
-            charts.outcome_label(k): fmt(k, kt.loc[k, "value"]) for k in KPIS if k in kt.index
-        }
-    st.dataframe(pd.DataFrame(rows), width="stretch")
+    if st.session_state.pop("lab_scroll", False):
+        st.html(_SCROLL_JS, unsafe_allow_javascript=True)
+    _kpi_cards(latest)
+    _downloads(latest, "latest")
+    _series(runs)
 
 
 def render() -> None:
     """Draw the page."""
     st.title("Scenario lab")
     st.caption(
-        "Start from a preset, change what a manager decides, and see what it does to trust, "
-        "satisfaction, expectations and word-of-mouth, against the preset unchanged."
+        "Start from a preset, change what a manager decides (sidebar), press **Run** at the "
+        "bottom, and see what it does to trust, satisfaction, expectations and word-of-mouth, "
+        "against the preset unchanged."
     )
-    left, right = st.columns([1, 2.2], gap="large")
-    with left:
+    with st.sidebar:
         _handle_upload()
-        options = _base_options()
-        names = list(options)
-        if st.session_state.get("lab_base") not in names:
-            st.session_state["lab_base"] = "default_bank" if "default_bank" in names else names[0]
-        choice = st.selectbox("Start from", names, key="lab_base")
-        st.caption(options[choice])
-        try:
-            base = _load_base(choice)
-        except ScenarioError as exc:
-            st.error(f"The starting scenario cannot be read:\n\n{exc}")
-            return
-        overrides, mix, settings = _levers(base, choice)
-        go = st.button(
-            "Run", type="primary", icon=":material/play_arrow:", width="stretch", key="lab_run"
+        base_name, base = _choose_base()
+        settings = _levers(base, base_name) if base is not None else None
+    if base is None or settings is None:
+        return
+    req = _prepare(base, base_name, settings)
+    with st.bottom:
+        go, slot = _run_bar(req)
+    message = st.session_state.pop("lab_run_error", None)
+    if go:
+        message = _refusal(req)
+    if message:
+        with slot:
+            st.error(escape_md(message))
+    runs = kept_runs()
+    if runs:
+        _results(runs)
+        if len(runs) >= 2:
+            _compare(runs)
+    else:
+        st.info(
+            "Set the levers in the sidebar and press **Run** in the bar at the bottom. Runs of "
+            "the default size take a second or two; repeated runs come from the cache."
         )
-    with right:
-        if go:
-            _run(base, choice, overrides, mix, settings)
-        runs = kept_runs()
-        if not runs:
-            st.info(
-                "Set the levers on the left and press **Run**. The first run at the default "
-                "size takes a few seconds; repeated runs come from the cache."
-            )
-            return
-        latest = runs[-1]
-        st.header(f"{latest.label}: {latest.base_name}")
-        st.markdown(
-            f"{theme.swatch(theme.slot_color(latest.slot), latest.label)} · "
-            f"{latest.changes['levers']} · computed in {latest.wall_s:.1f} s",
-            unsafe_allow_html=True,
-        )
-        _kpi_cards(latest, st)
-        _downloads(latest, st, "latest")
-        _series(runs)
-    if len(runs) >= 2:
-        _compare(runs)
+    if go and not message:
+        bar = slot.progress(0.0, text="Starting")
+        _run(req, lambda f, t: bar.progress(min(1.0, f), text=escape_md(t)))
+        st.rerun()
 
 
 render()
