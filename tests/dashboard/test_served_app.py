@@ -49,3 +49,10 @@ def test_the_server_bounds_uploads_hides_tracebacks_and_listens_on_localhost():
     run = make.split("\nrun:")[1].split("\n\n")[0]
     assert "--server.address $(HOST)" in run and "--client.showErrorDetails none" in run
     assert f"--server.maxUploadSize {MAX_UPLOAD_MB}" in run
+
+
+def test_the_readme_documents_the_classroom_switch_and_the_run_cap():
+    readme = (REPO / "README.md").read_text()
+    dash = readme.split("## Dashboard")[1].split("\n## ")[0]
+    assert "make run HOST=0.0.0.0" in dash
+    assert "EXLAB_DASHBOARD_MAX_RUN_S" in dash
