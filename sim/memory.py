@@ -1,31 +1,47 @@
 """Predict a run's peak memory from its scenario and refuse runs that would not fit.
 
-The prediction is linear in consumers and in stored (directed) ties, with
-constants measured as the peak resident set size (VmHWM) of fresh processes
-running ``simulate`` on the bank_5m preset (every mechanism on, 365 days) on a
-64-bit Linux machine with Python 3.12 and numpy 2. With the direct CSR
-generators (where ``fastgraph.supports`` says so, by graph kind and number of
-consumers) the peak is the larger of two moments:
+The prediction is meant as an upper bound: a sum linear in consumers, in
+stored (directed) ties and in the influence edges the tracker may hold, times
+a safety margin. Its constants are fitted to the peak resident set size
+(VmHWM) of fresh processes running ``simulate`` (every mechanism on, 365
+days, compiled passes cached) on a 64-bit Linux machine with Python 3.12 and
+numpy 2; ``benchmarks/bench.py --child N`` measures the bank_5m preset:
 
-- the tick loop: 0.41 GiB at 200k consumers, 0.63 at 1M, 1.59 at 5M with 10
-  ties each. Per consumer about 218 bytes: state (89, sim/state.py), the day
-  book (32, sim/rules/daybook.py), influence totals (16), talker,
-  recognition and touched buffers (9), adopted-tie counts (9), graph row
-  offsets and degrees (16) and the day's event temporaries; 4 bytes per tie
-  (the CSR index); a base of the interpreter with numpy, pandas, mesa and
-  networkx, numba and the compiled passes (sim/rules/jit.py), and the
-  influence edge buffers (up to 2M pending edges and their merge). Runs too
-  short to fill those buffers peak lower; the estimate is for a full run.
-- building the graph: rewiring temporaries of about 16 bytes per directed tie
-  (0.67 GiB at 1M consumers with 20 ties each).
-- networkx (smaller graphs): networkx holds each tie as dict entries, about
-  125 bytes per directed tie and 600 bytes per node, plus what numba and the
-  compiled passes add (the difference of the two tick-loop bases).
+=========  =========  ==========  =====
+consumers  peak GiB   estimate    ratio
+=========  =========  ==========  =====
+50k        0.34       0.45        1.34
+200k       0.45       0.50        1.12
+1M         0.65       0.75        1.15
+2M         0.87       1.06        1.21
+5M         1.74       2.00        1.15
+=========  =========  ==========  =====
 
-Measured peaks of full runs lie within 10% of the prediction from 200k to 5M
-consumers (tests/test_memory.py checks 200k against a fresh measurement, to
-25%). The first large run after installation also compiles the passes,
-which adds about 0.1-0.2 GiB once; the estimate leaves that out.
+Also measured under the estimate: 20 and 40 ties per consumer, the other
+graph kinds, and word-of-mouth ten times the bank's (everyone sharing; the
+closest case, 5-7% under the estimate at 20k, 50k and 1M consumers).
+
+The terms:
+
+- a base: the interpreter with numpy, pandas, mesa, numba, the compiled
+  passes (sim/rules/jit.py) and graph kernels;
+- the influence tracker's edges (sim/network/influence.py): up to its
+  pending bound plus the kept edges, held while a merge sorts them. Whether a
+  run fills the bound depends on how much word-of-mouth it has, which only
+  the run tells: the estimate counts it full, so a run with little
+  word-of-mouth (under about two million peer messages, as the bank below
+  200k consumers) peaks up to 0.15 GiB (30-50%) below the estimate;
+- per consumer: state (sim/state.py), the day book (sim/rules/daybook.py),
+  influence totals, talker, recognition and touched buffers, adopted-tie
+  counts, graph row offsets and the day's per-consumer temporaries;
+- per directed tie: the CSR index and what the day's word-of-mouth passes and
+  the graph's construction hold per tie (measured: 12-15 bytes);
+- on the networkx path (smaller graphs), what networkx holds per node and
+  per tie while the graph is built.
+
+The estimate is for runs whose compiled passes are cached: the first large
+run after installation also compiles them, which adds about 0.1-0.2 GiB once
+(tests/test_memory.py measures the bound after a warm-up).
 """
 
 from __future__ import annotations
@@ -38,23 +54,27 @@ __all__ = ["MemoryError_", "check_memory", "estimate_peak_bytes", "machine_memor
 
 MIB = 2**20
 
-#: Tick loop: interpreter, libraries, compiled passes and influence buffers; the same without the
-#: compiled passes (the difference is what numba and the passes add on the networkx path).
-BASE_BYTES = 400 * MIB
-NUMPY_BASE_BYTES = 193 * MIB
-#: Tick loop, per consumer: state arrays, day book, buffers, per-tick temporaries.
-BYTES_PER_CONSUMER = 218
-#: Tick loop, per stored directed tie: the CSR index (int32).
-BYTES_PER_TIE = 4
-#: Graph construction with the direct generators: base, per consumer, per directed tie.
-BUILD_BASE_BYTES = 254 * MIB
-BUILD_BYTES_PER_CONSUMER = 123
-BUILD_BYTES_PER_TIE = 16
-#: Interpreter and libraries on the networkx path (no numba).
-NX_BASE_BYTES = 160 * MIB
-#: Per node and per directed tie while networkx holds the graph.
-NX_BYTES_PER_NODE = 600
-NX_BYTES_PER_TIE = 125
+#: Interpreter, libraries, compiled passes and graph kernels.
+BASE_BYTES = 324 * MIB
+#: Per consumer: state arrays, day book, buffers, per-tick temporaries.
+BYTES_PER_CONSUMER = 151
+#: Per stored directed tie: the CSR index and the per-tie memory of word-of-mouth and construction.
+BYTES_PER_TIE = 16
+#: Per influence edge the tracker may hold at once (pending and kept edges, while a merge sorts them).
+BYTES_PER_INFLUENCE_EDGE = 43
+#: Per node and per directed tie while networkx holds the graph (the networkx path only).
+NX_BYTES_PER_NODE = 300
+NX_BYTES_PER_TIE = 60
+#: Safety margin over the fitted sum.
+MARGIN = 1.08
+
+
+def _influence_edges(sc: Scenario) -> int:
+    """Influence edges the tracker holds at most: the pending bound before a merge, plus the kept ones."""
+    from sim.network.influence import MERGE_EVERY
+
+    kept = sc.influence.max_edges
+    return max(2 * kept, MERGE_EVERY) + kept
 
 
 def _directed_ties(sc: Scenario) -> float:
@@ -65,17 +85,16 @@ def _directed_ties(sc: Scenario) -> float:
 
 
 def estimate_peak_bytes(sc: Scenario) -> int:
-    """Predicted peak resident memory of a run of ``sc``, in bytes."""
+    """Predicted peak resident memory of a run of ``sc`` (an upper bound), in bytes."""
     from sim.network import fastgraph
 
     n = sc.population.consumers
     ties = _directed_ties(sc)
-    if sc.network.kind == "complete" or fastgraph.supports(sc.network, n):
-        loop = BASE_BYTES + n * BYTES_PER_CONSUMER + ties * BYTES_PER_TIE
-        build = BUILD_BASE_BYTES + n * BUILD_BYTES_PER_CONSUMER + ties * BUILD_BYTES_PER_TIE
-        return int(max(loop, build))
-    kernels = BASE_BYTES - NUMPY_BASE_BYTES  # numba and the compiled passes
-    return int(NX_BASE_BYTES + kernels + n * (BYTES_PER_CONSUMER + NX_BYTES_PER_NODE) + ties * NX_BYTES_PER_TIE)
+    fitted = (BASE_BYTES + _influence_edges(sc) * BYTES_PER_INFLUENCE_EDGE + n * BYTES_PER_CONSUMER
+              + ties * BYTES_PER_TIE)
+    if not (sc.network.kind == "complete" or fastgraph.supports(sc.network, n)):
+        fitted += n * NX_BYTES_PER_NODE + ties * NX_BYTES_PER_TIE
+    return int(MARGIN * fitted)
 
 
 class MemoryError_(ScenarioError):
