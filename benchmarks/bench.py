@@ -13,7 +13,7 @@ streaming read of every consumer state array and of the graph, measured in
 the same process right after the run) and the tick's time as a multiple of
 it, peak RSS, and the memory estimate the engine made before starting. The
 JSON also holds the git commit and a machine description, and is written
-atomically (temporary file, then rename).
+atomically (sim.atomic).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import platform
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -195,16 +194,10 @@ def format_table(rows: list[dict]) -> str:
 
 
 def _write_atomic(path: Path, data: dict) -> None:
+    from sim.atomic import atomic_write
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
 
 def _peak_rss_kib() -> int:
