@@ -1,0 +1,1 @@
+"""Validation of the engine's mechanisms against textbook results (:mod:`sim.validation.theory`)."""
