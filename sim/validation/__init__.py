@@ -1,1 +1,1 @@
-"""Validation of the engine's mechanisms against textbook results (:mod:`sim.validation.theory`)."""
+"""Textbook results the engine's mechanisms are checked against, one module per field of theory."""
