@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 # The main job: the dashboard on localhost.
 run: $(STAMP)
 	@if [ -f dashboard/app.py ] && grep -q st.navigation dashboard/app.py; then \
-		$(PY) -m sim.warmup; \
+		$(PY) -m sim.precompile; \
 		echo "ExchangeLab dashboard: open http://localhost:$(PORT) in your browser (Ctrl-C stops it)"; \
 		$(VENV)/bin/streamlit run dashboard/app.py --server.port $(PORT) --server.headless true \
 			--browser.gatherUsageStats false; \

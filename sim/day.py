@@ -69,8 +69,9 @@ class Day:
     # 8. relationships: sums over active consumers (sim.rules.relationships.SUMMED)
     sums: np.ndarray = field(default_factory=_empty)
 
-    # 9. churn
+    # 9. churn, 10. acquisition
     churned: int = 0
+    acquired: int = 0
 
     # money and messages, written by several phases
     cost: float = 0.0

@@ -10,7 +10,7 @@ consumers) the peak is the larger of two moments:
 - the tick loop: 0.41 GiB at 200k consumers, 0.63 at 1M, 1.59 at 5M with 10
   ties each. Per consumer about 218 bytes: state (89, sim/state.py), the day
   book (32, sim/rules/daybook.py), influence totals (16), talker,
-  recognition and touched buffers (9), adopted-tie counts (9), graph row
+  recognition and touched buffers (9), graph row
   offsets and degrees (16) and the day's event temporaries; 4 bytes per tie
   (the CSR index); a base of the interpreter with numpy, pandas, mesa and
   networkx, numba and the compiled passes (sim/rules/jit.py), and the

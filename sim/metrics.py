@@ -27,7 +27,7 @@ class Outcome:
 
 
 OUTCOMES: tuple[Outcome, ...] = (
-    Outcome("customers", "consumers", "Consumers still with a firm.", "last", True),
+    Outcome("customers", "consumers", "Customers of the firms (consumers who are not prospects).", "last", True),
     Outcome("trust", "[0,1]", "Mean trust of customers in their firm.", "last", True),
     Outcome("trust_sd", "[0,1]", "Standard deviation of trust.", "last"),
     Outcome("attachment", "[0,1]", "Mean attachment (commitment).", "last", True),
@@ -37,7 +37,8 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("expectation_quality", "[0,1]", "Mean predicted quality (what is thought possible).", "last"),
     Outcome("expectation_adequate", "[0,1]", "Mean adequate quality (what one is entitled to).", "last"),
     Outcome("expectation_desired", "[0,1]", "Mean desired quality (what one dreams of).", "last"),
-    Outcome("expectation_inflation", "[0,1]", "Rise of mean predicted quality since tick 0.", "last"),
+    Outcome("expectation_inflation", "[0,1]", "Mean rise of today's customers' predicted quality since their "
+            "own level at day 0.", "last"),
     Outcome("expected_response_h", "hours", "Mean response time customers expect.", "last"),
     Outcome("response_time_h", "hours", "Mean time from request to answer, answered today.", "mean", False),
     Outcome("waiting_h", "hours", "Mean time answered requests spent in queues today (automated: 0).", "mean", False),
@@ -66,14 +67,17 @@ OUTCOMES: tuple[Outcome, ...] = (
             "mean", True),
     Outcome("purchases", "purchases", "Offers accepted today.", "sum", True),
     Outcome("churn", "consumers", "Consumers who left their firm today.", "sum", False),
-    Outcome("churn_rate", "1/year", "Annualised churn rate today.", "mean", False),
+    Outcome("churn_rate", "1/year", "Today's leavers over the customers at the start of the day, x 365.",
+            "mean", False),
     Outcome("cost_eur", "EUR", "Cost of contacts, staff and intermediaries today.", "sum", False),
     Outcome("cost_per_contact_eur", "EUR", "Cost per contact today.", "mean", False),
     Outcome("revenue_eur", "EUR", "Margin earned today (customers and purchases).", "sum", True),
     Outcome("relational_cost_eur", "EUR", "Cost of the relational investment today: human answers, advisors, "
             "complaint follow-up, expectation management.", "sum"),
     Outcome("reputation", "[0,1]", "Mean public reputation of the firms.", "last", True),
-    Outcome("adoption", "share", "Share of consumers who adopted (Bass submodel).", "last"),
+    Outcome("acquired", "consumers", "Prospects who became customers today.", "sum", True),
+    Outcome("customer_share", "share", "Share of the market's consumers (customers and prospects) who are "
+            "customers of a firm.", "last", True),
     Outcome("trust_treated", "[0,1]", "Mean trust in the campaign's treated group.", "last"),
     Outcome("trust_control", "[0,1]", "Mean trust in the campaign's control group.", "last"),
 )
@@ -118,8 +122,10 @@ def outcome_row(model, d) -> dict[str, float]:
     relationships pass formed (corrected for the day's churners);
     ``trust_sd = sqrt(E[T^2] - E[T]^2)``; ``churn_rate`` annualises the day's
     leavers over the customers at the start of the day (x 365);
-    ``expectation_inflation`` is mean predicted quality minus its mean at tick
-    0; ``control_share`` is the firms' share of the messages received over the
+    ``expectation_inflation`` is the mean, over today's customers, of their
+    predicted quality minus their own predicted quality at day 0 (so churn
+    and acquisition alone do not move it); ``churn_rate`` is over the
+    customers at the start of the day; ``control_share`` is the firms' share of the messages received over the
     last ``influence.control_window_days`` days.
     """
     from sim.rules.relationships import SUMMED
@@ -149,7 +155,7 @@ def outcome_row(model, d) -> dict[str, float]:
         "expectation_quality": mean("predicted_quality"),
         "expectation_adequate": mean("adequate_quality"),
         "expectation_desired": mean("desired_quality"),
-        "expectation_inflation": mean("predicted_quality") - model._e0,
+        "expectation_inflation": mean("predicted_quality") - mean("predicted_start"),
         "expected_response_h": mean("expected_response_h"),
         "response_time_h": float(d.response_h.mean()) if d.response_h.size else float("nan"),
         "waiting_h": float(d.waits_h.mean()) if d.waits_h.size else float("nan"),
@@ -176,13 +182,14 @@ def outcome_row(model, d) -> dict[str, float]:
         "message_fit": d.message_fit,
         "purchases": d.purchases,
         "churn": d.churned,
-        "churn_rate": d.churned / max(n_act + d.churned, 1) * 365.0,
+        "churn_rate": d.churned / max(int(d.customers_by_firm.sum()), 1) * 365.0,
+        "acquired": d.acquired,
+        "customer_share": n_act / model.n,
         "cost_eur": d.cost,
         "cost_per_contact_eur": d.cost / contacts if contacts else float("nan"),
         "revenue_eur": d.revenue,
         "relational_cost_eur": d.relational_cost,
         "reputation": float(np.mean([f.reputation for f in model.firms])),
-        "adoption": np.count_nonzero(st.adopted) / model.n,
     }
     if model.params.campaign.enabled:
         tr_ = model._treated_idx[d.active[model._treated_idx]]

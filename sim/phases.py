@@ -17,7 +17,7 @@ import numpy as np
 from sim.ages import ExchangeAge
 from sim.messages import BROADCAST, Channel, MessageBatch, MessageKind
 from sim.routing import Served
-from sim.rules import adoption as ad
+from sim.rules import acquisition as aq
 from sim.rules import churn as cr
 from sim.rules import contacts as ct
 from sim.rules import expectations as ex
@@ -28,7 +28,7 @@ from sim.rules import relationships as rl
 from sim.rules import requests as rq
 from sim.rules import trust as tr
 from sim.rules import word_of_mouth as wm
-from sim.rules.sampling import bernoulli_candidates, poisson_events, poisson_events_by_range, thinned
+from sim.rules.sampling import bernoulli_candidates, poisson_events, poisson_events_by_range, thinned, thinned_mask
 
 if TYPE_CHECKING:
     from sim.day import Day
@@ -237,7 +237,7 @@ def requests(m: ExchangeModel, day: Day) -> None:
         day.post_valence = np.where(st.satisfaction[posters] >= 0.5, 1.0, -1.0)
         day.contacts_social = int(sel.sum())
 
-    cap_platform = np.floor(m.platform_cap_per_1000 * m.n / 1000.0)
+    cap_platform = np.floor(m.platform_cap_per_1000 * day.customers_by_firm.sum() / 1000.0)
     cap_firm = np.array([fr.human_capacity(f.params, int(day.customers_by_firm[f.index]),
                                            float(day.customers_by_firm_segment[f.index] @ m.seg_rate_request)
                                            if day.customers_by_firm[f.index] else 0.0, mix) for f in m.firms])
@@ -499,7 +499,7 @@ def relationships(m: ExchangeModel, day: Day) -> None:
 
 # ---------------------------------------------------------------------- 9. churn
 def churn(m: ExchangeModel, day: Day) -> None:
-    """Customers leave with a convex hazard in loyalty; with several firms they switch."""
+    """Customers leave with a convex hazard in loyalty: they switch firms, or with one firm become prospects."""
     st, sc = m.state, m.params
     if not sc.churn.enabled:
         return
@@ -525,20 +525,37 @@ def churn(m: ExchangeModel, day: Day) -> None:
     rl.adjust_sums(leavers, m.S, 1.0, day.sums)
 
 
-# ---------------------------------------------------------------------- 10. adoption
-def adoption(m: ExchangeModel, day: Day) -> None:
-    """Bass adoption on the graph (when switched on)."""
-    w = m.params.wom
-    if w.adoption_p <= 0 and w.adoption_q <= 0:
+# ---------------------------------------------------------------------- 10. acquisition
+def acquisition(m: ExchangeModel, day: Day) -> None:
+    """Prospects become customers through the firms' reach, reputation and word-of-mouth."""
+    st, sc = m.state, m.params
+    acq = sc.acquisition
+    if not acq.enabled or (acq.innovation <= 0 and acq.imitation <= 0):
         return
-    st = m.state
-    ties = m.adopted_ties()
-    rng = m.seeds("adoption")
-    bound = ad.adoption_bound(w)
+    rng = m.seeds("acquisition")
+    rep = np.array([f.reputation for f in m.firms])
+    offer = np.array([float(bool(f.params.broadcast_every_ticks) and day.tick % f.params.broadcast_every_ticks == 0)
+                      for f in m.firms])
+    own = aq.own_reach_hazard(acq, rep, offer)
+    bound = aq.acquisition_bound(acq, own)
     cand = bernoulli_candidates(rng, m.n, bound)
-    cand = cand[~st.adopted[cand]]
-    p = ad.adoption_probability(ties[cand], m.degree[cand], w)
-    st.adopted[thinned(rng, cand, p, bound)] = True
+    cand = cand[st.firm[cand] < 0]
+    if not cand.size:
+        return
+    h = np.repeat(own[None, :], cand.size, axis=0)
+    aq.word_of_mouth_hazards(cand, m.graph.indptr, m.graph.indices, m.S, acq.imitation, acq.valence_weight, h)
+    total = np.minimum(h.sum(axis=1), 1.0)
+    keep = thinned_mask(rng, total, bound)
+    won, h, total = cand[keep], h[keep], total[keep]
+    if not won.size:
+        return
+    pick = rng.random(won.size) * h.sum(axis=1)
+    firm = np.minimum((np.cumsum(h, axis=1) <= pick[:, None]).sum(axis=1), len(m.firms) - 1)
+    st.firm[won] = firm.astype(np.int16)
+    cr.start_relationship(won, m.S, m.groups.trust, sc.satisfaction.initial)
+    day.active[won] = True
+    day.acquired = int(won.size)
+    rl.adjust_sums(won, m.S, 1.0, day.sums)
 
 
 #: The day, in order. Outcomes are recorded after the last phase.
@@ -552,5 +569,5 @@ PHASES: tuple[Phase, ...] = (
     Phase("word of mouth", "private talk, public posts and amplification reach peers", word_of_mouth),
     Phase("relationships", "forgetting, recognition, trust, attachment, felt help", relationships),
     Phase("churn", "customers leave or switch firms", churn),
-    Phase("adoption", "Bass adoption on the social graph", adoption),
+    Phase("acquisition", "prospects become customers (reach, reputation, word-of-mouth)", acquisition),
 )

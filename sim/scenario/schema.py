@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "AcquisitionParams",
     "AGE_SHARES",
     "ChannelParams",
     "ChurnParams",
@@ -91,6 +92,15 @@ class RunParams:
                        meaning="Number of ticks to simulate (one tick is one day).")
     seed: int = param(1, unit="", bounds=(0, 2**63 - 1),
                       meaning="Root seed of the run's random-number tree.")
+    warmup_days: int = param(40, unit="days", bounds=(0, 3650),
+                             meaning="Days simulated before day 1, with every rate sped up by warmup_speed and "
+                                     "nothing scheduled, so that day 1 starts from the rules' steady state "
+                                     "(0 = start from the scenario's initial values).")
+    warmup_speed: float = param(30.0, unit="x", bounds=(1.0, 1000.0),
+                                meaning="How many days of adaptation one warm-up day stands for (every rate and "
+                                        "hazard is multiplied by it, capped at warmup_rate_cap).")
+    warmup_rate_cap: float = param(0.5, unit="1/step", bounds=(0.01, 1.0),
+                                   meaning="Largest adaptation rate a sped-up warm-up day may use.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +108,11 @@ class PopulationParams:
     """Size of the consumer population and memory guard."""
 
     consumers: int = param(20_000, unit="consumers", bounds=(10, 50_000_000),
-                           meaning="Number of consumers (their state lives in numpy arrays).")
+                           meaning="Number of consumers in the market: the firms' customers and the prospects "
+                                   "(consumers of no firm in the model, for instance customers of outside "
+                                   "competitors), who can become customers.")
+    prospect_share: float = param(0.1, unit="share", bounds=SHARE,
+                                  meaning="Share of consumers who are prospects at the start (the outside option).")
     memory_limit_gib: float = param(16.0, unit="GiB", bounds=(0.1, 1024.0),
                                     meaning="A run whose predicted peak memory exceeds this is refused.")
     trait_spread: float = param(0.15, unit="share sd", bounds=(0.0, 1.0),
@@ -406,9 +420,6 @@ class SatisfactionParams:
                           meaning="Weight of a day's experience in the satisfaction state.")
     initial: float = param(0.5, unit="[0,1]", bounds=SHARE,
                            meaning="Satisfaction at the start and when a relationship begins with a new firm.")
-    reported_quality_memory: float = param(0.3, unit="1/contact-day", bounds=SHARE, source="assumption",
-                                           meaning="Weight of a day's perceived quality in the quality a consumer "
-                                                   "reports to peers.")
     complaint_below: float = param(0.3, unit="[0,1]", bounds=SHARE, source="assumption",
                                    meaning="An answer whose satisfaction falls below this is a complaint.")
 
@@ -422,8 +433,16 @@ class ExpectationParams:
                                   meaning="Adaptation of the predicted level toward experience.")
     adequate_up_rate: float = param(0.02, unit="1/contact-day", bounds=SHARE, source="Rust & Oliver 2000 (ratchet)",
                                     meaning="Rise of the entitled level when experience exceeds it.")
-    adequate_down_rate: float = param(0.002, unit="1/contact-day", bounds=SHARE,
+    adequate_down_rate: float = param(0.005, unit="1/contact-day", bounds=SHARE,
                                       meaning="Fall of the entitled level when experience is below it.")
+    experience_memory: float = param(0.1, unit="1/contact-day", bounds=SHARE, source="assumption",
+                                     meaning="Weight of a day's perceived quality in smoothed experience: what a "
+                                             "consumer reports to peers, and what the entitled and dreamed levels "
+                                             "follow.")
+    adequate_margin: float = param(0.05, unit="quality", bounds=SHARE,
+                                   source="Zeithaml et al. 1993 (assumption on the size)",
+                                   meaning="The entitled level follows smoothed experience minus this margin: "
+                                           "what one accepts lies below what one usually gets.")
     desired_rate: float = param(0.01, unit="1/contact-day", bounds=SHARE,
                                 meaning="Rise of the dreamed level when experience exceeds it.")
     response_rate: float = param(0.05, unit="1/answer", bounds=SHARE,
@@ -504,10 +523,6 @@ class WomParams:
                                      meaning="Increase of talk per unit of help recently received.")
     public_reach: float = param(1.0, unit="share of ties", bounds=SHARE, source="seed 004",
                                 meaning="Share of ties that see a public post (private talk reaches one tie).")
-    adoption_p: float = param(0.0, unit="1/day", bounds=SHARE, source="Bass 1969",
-                              meaning="Bass innovation rate for the adoption submodel (0 = off).")
-    adoption_q: float = param(0.0, unit="1/day", bounds=(0.0, 5.0), source="Bass 1969",
-                              meaning="Bass imitation rate: hazard per adopted share of ties.")
     help_per_answer: float = param(0.2, unit="help/day", bounds=SHARE, source="Gouldner 1960 (assumption on the size)",
                                    meaning="Felt help added on a day the firm answers a consumer's request.")
     help_per_peer_message: float = param(0.1, unit="help/message", bounds=SHARE, source="Gouldner 1960",
@@ -533,6 +548,25 @@ class PrivacyParams:
                                  meaning="Negative evidence from one misuse event x sensitivity.")
     personalization_gain: float = param(0.1, unit="quality", bounds=SHARE, source="Aguirre et al. 2015",
                                         meaning="Quality added by full personalisation with all the data it needs.")
+
+
+@dataclass(frozen=True, slots=True)
+class AcquisitionParams:
+    """Prospects become customers: reputation, offers and word-of-mouth (Bass 1969 as a special case)."""
+
+    enabled: bool = param(True, meaning="Prospects can become customers.")
+    innovation: float = param(0.001, unit="1/day", bounds=SHARE, source="Bass 1969 (p)",
+                              meaning="Daily hazard of becoming a customer of a firm of neutral reputation, "
+                                      "from the firm's own reach (advertising, branches, offers).")
+    imitation: float = param(0.002, unit="1/day", bounds=(0.0, 5.0), source="Bass 1969 (q)",
+                             meaning="Daily hazard per share of one's ties who are customers of the firm "
+                                     "(word-of-mouth).")
+    valence_weight: float = param(1.0, unit="share", bounds=SHARE, source="Goldenberg et al. 2007",
+                                  meaning="How much reputation and the satisfaction of customer ties raise or "
+                                          "lower acquisition (0: Bass, valence plays no part; 1: a fully "
+                                          "dissatisfied tie deters as much as a delighted one attracts).")
+    offer_lift: float = param(1.0, unit="share", bounds=(0.0, 100.0), source="assumption",
+                              meaning="Increase of a firm's own-reach hazard on the days it broadcasts an offer.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -632,6 +666,7 @@ class Scenario:
     trust: TrustParams = section(TrustParams, "Trust rule.")
     wom: WomParams = section(WomParams, "Word-of-mouth.")
     privacy: PrivacyParams = section(PrivacyParams, "Privacy calculus.")
+    acquisition: AcquisitionParams = section(AcquisitionParams, "Acquisition of prospects.")
     churn: ChurnParams = section(ChurnParams, "Churn and switching.")
     campaign: CampaignParams = section(CampaignParams, "Campaign experiment.")
     failure: FailureParams = section(FailureParams, "Service failure.")
