@@ -45,6 +45,9 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("wom_volume", "messages", "Peer messages (private talk and public posts) received today.", "sum"),
     Outcome("wom_valence", "share", "Share of today's peer messages that were positive.", "mean", True),
     Outcome("public_posts", "posts", "Public posts made today.", "sum"),
+    Outcome("reshares", "posts", "Public posts reshared today (every resharer counts once per post).", "sum"),
+    Outcome("cascade_largest", "consumers", "Sharers of today's largest cascade (its author included).", "mean"),
+    Outcome("cascade_spread_share", "share", "Share of today's public posts reshared at least once.", "mean"),
     Outcome("warned", "consumers", "Consumers who received at least one warning or public complaint today.",
             "mean", False),
     Outcome("public_complaints", "posts", "Public posts today that were complaints.", "sum", False),
@@ -61,6 +64,23 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("unserved_meetings", "meetings", "Advisor meetings wanted but not held today.", "sum", False),
     Outcome("relationships_per_advisor", "customers", "Customers per advisor.", "last"),
     Outcome("abandoned", "requests", "Requests dropped today (abandoned or lost).", "sum", False),
+    Outcome("calls_offered", "calls", "Calls offered to the phone agents today (in opening hours; retrials "
+            "included).", "sum"),
+    Outcome("calls_retried", "calls", "Calls today that were retrials of an earlier call.", "sum", False),
+    Outcome("calls_answered", "calls", "Calls answered by an agent today.", "sum", True),
+    Outcome("calls_abandoned", "calls", "Callers who hung up before an agent took the call today.", "sum", False),
+    Outcome("calls_called_back", "calls", "Callers told to call back (lines closed, or still waiting at "
+            "closing) today.", "sum", False),
+    Outcome("share_waited", "share", "Share of offered calls that found every agent busy.", "mean", False),
+    Outcome("wait_mean_min", "minutes", "Mean wait on hold of the calls answered today.", "mean", False),
+    Outcome("wait_p90_min", "minutes", "90th percentile of the wait on hold of the calls answered today.",
+            "mean", False),
+    Outcome("occupancy", "share", "Busy agent-hours over agent-hours on duty today.", "mean"),
+    Outcome("service_level", "share", "Calls answered within the target (channels.service_level_s) over "
+            "calls offered, less those abandoned within the target.", "mean", True),
+    Outcome("phone_agents", "people", "People on the phone today (all firms).", "last"),
+    Outcome("staff_cost_eur", "EUR", "Cost of the phone agents today (agent-hours x cost).", "sum", False),
+    Outcome("waiting_cost_eur", "EUR", "Value of the hours callers spent on hold today.", "sum", False),
     Outcome("queued", "requests", "Requests waiting at the end of the day.", "last", False),
     Outcome("leaked_share", "share", "Share of relayed requests that used a line not meant for them.", "mean"),
     Outcome("message_fit", "[0,1]", "Mean fit of the firm's offer to the receiver's need, on broadcast days.",
@@ -131,6 +151,7 @@ def outcome_row(model, d) -> dict[str, float]:
     from sim.rules.relationships import SUMMED
 
     st = model.state
+    nan = float("nan")
     n_act = int(np.count_nonzero(d.active))
     fm = sum(x for x, _ in model._window)
     pm = sum(y for _, y in model._window)
@@ -177,6 +198,10 @@ def outcome_row(model, d) -> dict[str, float]:
         "unserved_meetings": d.unserved_meetings,
         "relationships_per_advisor": n_act / max(sum(f.advisors() for f in model.firms), 1e-9),
         "abandoned": int(served.dropped_by_age.sum()),
+        "reshares": d.reshares,
+        "cascade_largest": d.cascades.largest if d.cascades is not None and d.cascades.posts else nan,
+        "cascade_spread_share": d.cascades.spread_share if d.cascades is not None and d.cascades.posts else nan,
+        **_phone_row(served.phone, d),
         "queued": int(model.ledger.queued.sum()),
         "leaked_share": served.leaked / served.relayed if served.relayed else float("nan"),
         "message_fit": d.message_fit,
@@ -198,3 +223,29 @@ def outcome_row(model, d) -> dict[str, float]:
         row["trust_treated"] = t_tr / tr_.size if tr_.size else float("nan")
         row["trust_control"] = (sums["trust"] - t_tr) / n_co if n_co else float("nan")
     return row
+
+
+def _phone_row(results, d) -> dict[str, float]:
+    """The phone outcomes of the day, over every firm's pool (sim.rules.callcentre.DayResult)."""
+    nan = float("nan")
+    if not results:
+        return {}
+    offered = sum(r.offered for r in results)
+    waits = np.concatenate([r.answered_wait_h for r in results]) * 60.0
+    available = sum(r.available_h for r in results)
+    den = sum(r.offered - r.abandoned_within for r in results)
+    return {
+        "calls_offered": offered,
+        "calls_retried": sum(r.retrial_arrivals for r in results),
+        "calls_answered": sum(r.answered for r in results),
+        "calls_abandoned": sum(r.abandoned for r in results),
+        "calls_called_back": sum(r.callbacks_closed + r.callbacks_closing for r in results),
+        "share_waited": sum(r.waited for r in results) / offered if offered else nan,
+        "wait_mean_min": float(waits.mean()) if waits.size else nan,
+        "wait_p90_min": float(np.percentile(waits, 90.0)) if waits.size else nan,
+        "occupancy": sum(r.busy_h for r in results) / available if available else nan,
+        "service_level": sum(r.answered_within for r in results) / den if den else nan,
+        "phone_agents": sum(r.servers for r in results),
+        "staff_cost_eur": d.staff_cost,
+        "waiting_cost_eur": d.waiting_cost,
+    }

@@ -38,6 +38,7 @@ from sim.network import InfluenceTracker, build_social_graph
 from sim.phases import PHASES
 from sim.routing import Router
 from sim.rules import trust as tr
+from sim.rules.cascades import CascadeWork
 from sim.rules.daybook import DayBook
 from sim.rules.params import group
 from sim.scenario.loader import with_overrides
@@ -101,6 +102,9 @@ class ExchangeModel(mesa.Model):
         self.book = DayBook(n)                     # the day's contacts per consumer (sim/rules/daybook.py)
         self.gain = np.zeros(n, np.float32)        # recognition gained today, from experience to relationships
         self.talkers = np.empty(n, np.int32)       # today's talkers (word of mouth)
+        self.cascade_work = CascadeWork.allocate(n, sc.wom.max_exposures_per_day)
+        self.p_reshare = np.minimum(sc.wom.reshare_rate * 2.0 * self.state.share_propensity.astype(np.float64), 1.0)
+        self.cascade_log: list = []
         self.recorder = OutcomeRecorder(sc.run.ticks)
         self.last_messages = MessageBatch.concat([])
         self.message_counts = np.zeros((len(MessageKind), 3), np.int64)
@@ -136,6 +140,9 @@ class ExchangeModel(mesa.Model):
 
     def _init_channels(self) -> None:
         sc = self.params
+        # Each consumer's mean patience on the phone, in hours (its segment's).
+        self.phone_patience_h = (np.array([s.phone_patience_min for s in sc.segments], np.float32) / 60)[
+            self.state.segment]
         platforms = [k for k, m in enumerate(sc.intermediaries) if m.kind == "platform"]
         self.platform_ids = platforms
         line = np.zeros(len(sc.segments), np.int64)
@@ -218,6 +225,7 @@ class ExchangeModel(mesa.Model):
             self.ledger = Ledger(sent=waiting.copy(), queued=waiting.copy())
             self.influence = InfluenceTracker(self.n, sc.influence.max_edges)
             self.message_counts[:] = 0
+            self.cascade_log.clear()
             self._window.clear()
             for f in self.firms:
                 f.misuse_events = 0
@@ -228,6 +236,22 @@ class ExchangeModel(mesa.Model):
         df = self._warmup_recorder.frame()
         df["tick"] -= self.params.run.warmup_days + 1
         return df
+
+    def cascades_table(self):
+        """One row per public post of the run, with its cascade (sim/rules/cascades.py).
+
+        Columns: day, author, valence, size (sharers, author included), depth
+        (longest chain of reshares), reach (distinct viewers), truncated (cut
+        by the daily bound ``wom.max_exposures_per_day``).
+        """
+        import pandas as pd
+
+        cols = ("tick", "author", "valence", "size", "depth", "reach", "truncated")
+        if not self.cascade_log:
+            return pd.DataFrame({c: [] for c in cols})
+        parts = [pd.DataFrame(dict(zip(cols, (np.full(p.size, t + 1), p, v, s, d, r, tr_), strict=True)))
+                 for t, p, v, s, d, r, tr_ in self.cascade_log]
+        return pd.concat(parts, ignore_index=True)
 
     def step(self) -> None:
         """One day: the phases of ``sim.phases.PHASES`` in order, then the outcome row."""

@@ -169,8 +169,14 @@ def test_message_fit_and_purchase():
 def test_staffing_and_meetings():
     fp = SC.firms[0]
     assert firms.human_capacity(replace(fp, human_capacity_per_tick=5.0), 2000, 0.0, [1, 0, 0]) == 10
-    # sized to demand: ceil(1.1 * 100 * (1 - 0.3)) when all exchange is restricted
-    assert firms.human_capacity(fp, 2000, 100.0, [1.0, 0.0, 0.0]) == math.ceil(1.1 * 100 * 0.7)
+    # the back office serves relayed requests, sized to demand: ceil(1.1 * 100 * 0.5) with half relayed
+    assert firms.human_capacity(fp, 2000, 100.0, [0.5, 0.5, 0.0]) == math.ceil(1.1 * 100 * 0.5)
+    # calls: 100 requests a day, all restricted, 30% automated -> 70 calls over 12 open hours of
+    # 6-minute calls = 0.5833 Erlangs; square-root staffing ceil(R + 0.5 sqrt(R)) = ceil(0.965) = 1
+    assert firms.phone_demand_per_day(fp, 100.0, [1.0, 0.0, 0.0]) == pytest.approx(70.0)
+    assert firms.phone_agents(fp, 70.0, SC.channels) == 1
+    assert firms.phone_agents(fp, 7000.0, SC.channels) == math.ceil(58.333 + 0.5 * math.sqrt(58.333))
+    assert firms.phone_agents(replace(fp, phone_agents=3), 7000.0, SC.channels) == 3
     # floor(10 advisors per 10k * 20k customers * 6 meetings) = 120
     assert firms.meeting_capacity(fp, 20_000) == 120
 

@@ -146,8 +146,13 @@ class SegmentParams:
     time_sensitivity: float = param(0.5, unit="share", bounds=SHARE,
                                     meaning="Weight of response time in a request's satisfaction.")
     patience_h: float = param(72.0, unit="hours", bounds=(0.1, 10000.0),
-                              meaning="Mean time a consumer waits in a queue before abandoning.",
+                              meaning="Mean time a consumer's request waits in a backlog (platform, back "
+                                      "office) before it is given up.",
                               source="Erlang A (Palm 1943; Brown et al. 2005)")
+    phone_patience_min: float = param(4.0, unit="minutes", bounds=(0.01, 100000.0),
+                                      meaning="Mean time a caller holds the line before hanging up (patience, "
+                                              "exponential per call).",
+                                      source="Brown et al. 2005; Mandelbaum & Zeltyn 2007")
     privacy_sensitivity: float = param(0.5, unit="share", bounds=SHARE,
                                        meaning="Mean sensitivity to data asked beyond need.",
                                        source="Awad & Krishnan 2006")
@@ -186,7 +191,28 @@ class ChannelParams:
     automated_response_h: float = param(0.1, unit="hours", bounds=(0.0, 1000.0),
                                         meaning="Response time of an automated answer.")
     human_response_h: float = param(2.0, unit="hours", bounds=(0.0, 1000.0),
-                                    meaning="Handling time of a human answer when no queue.")
+                                    meaning="Handling time of a back-office answer (a relayed request, a backlog).")
+    phone_open_h: float = param(8.0, unit="hour of day", bounds=(0.0, 23.99),
+                                meaning="The phone lines open (synchronous channel: callers wait on the line).")
+    phone_close_h: float = param(20.0, unit="hour of day", bounds=(0.01, 24.0),
+                                 meaning="The phone lines close (0 to 24: always open).")
+    phone_service_min: float = param(6.0, unit="minutes", bounds=(0.01, 600.0), source="Brown et al. 2005",
+                                     meaning="Mean time a person spends on one call.")
+    phone_service_cv: float = param(1.0, unit="", bounds=(0.0, 10.0), source="Brown et al. 2005 (lognormal)",
+                                    meaning="Coefficient of variation of call times (lognormal; 0: all equal).")
+    retrial_share: float = param(0.5, unit="share", bounds=SHARE,
+                                 source="Aguir et al. 2004 (assumption on the size)",
+                                 meaning="Share of callers who hung up, or were told to call back, who call again.")
+    retrial_delay_h: float = param(2.0, unit="hours", bounds=(0.0, 1000.0),
+                                   meaning="Mean delay before a caller calls again (exponential).")
+    service_level_s: float = param(20.0, unit="seconds", bounds=(0.0, 3600.0),
+                                   meaning="Answer-time target of the service level (share answered within it).")
+    agent_cost_per_hour_eur: float = param(35.0, unit="EUR/agent-hour", bounds=(0.0, 10000.0),
+                                           meaning="Cost of one person on the phone for one hour (paid whether "
+                                                   "calls come or not).")
+    waiting_cost_per_hour_eur: float = param(10.0, unit="EUR/waiting hour", bounds=(0.0, 10000.0),
+                                             meaning="Value the firm puts on one hour its callers spend on hold "
+                                                     "(for decisions; not a cash cost).")
     automated_recognition: float = param(0.05, unit="share", bounds=SHARE,
                                          meaning="Recognition value of an automated contact.",
                                          source="seed 001")
@@ -265,9 +291,16 @@ class FirmParams:
                                     source="seed 001")
     human_capacity_per_tick: float = param(0.0, unit="answers/day per 1000 customers",
                                            bounds=(0.0, 10000.0),
-                                           meaning="Human answering capacity; 0 means sized to demand.")
+                                           meaning="Back-office capacity for relayed requests (a backlog); 0 means "
+                                                   "sized to demand.")
     staffing_ratio: float = param(1.1, unit="capacity/demand", bounds=(0.1, 10.0),
-                                  meaning="When human capacity is 0: staff sized to this multiple of expected demand.")
+                                  meaning="When back-office capacity is 0: sized to this multiple of expected demand.")
+    phone_agents: int = param(0, unit="people", bounds=(0, 1_000_000),
+                              meaning="People answering the phone while the lines are open (0: staffed by the "
+                                      "square-root rule with staffing_beta).")
+    staffing_beta: float = param(0.5, unit="", bounds=(-3.0, 10.0), source="Halfin & Whitt 1981",
+                                 meaning="Quality of service of square-root staffing: agents = ceil(R + beta "
+                                         "sqrt(R)), R the offered load in Erlangs.")
     advisors_per_10k: float = param(10.0, unit="advisors per 10,000 customers", bounds=(0.0, 10000.0),
                                     meaning="Advisors employed (each has a portfolio of relationships).",
                                     source="seed 000")
@@ -523,6 +556,15 @@ class WomParams:
                                      meaning="Increase of talk per unit of help recently received.")
     public_reach: float = param(1.0, unit="share of ties", bounds=SHARE, source="seed 004",
                                 meaning="Share of ties that see a public post (private talk reaches one tie).")
+    reshare_rate: float = param(0.03, unit="share", bounds=SHARE, source="seed 001; seed 004 (assumption on the size)",
+                                meaning="Probability that a consumer of neutral propensity who sees a public post "
+                                        "reshares it to its own ties (x 2 share_propensity).")
+    answer_damping: float = param(0.5, unit="share", bounds=SHARE, source="seed 004 (assumption on the size)",
+                                  meaning="Share of resharing a public answer from the firm takes away from the "
+                                          "post it answers.")
+    max_exposures_per_day: int = param(2_000_000, unit="exposures", bounds=(1000, 1_000_000_000),
+                                       meaning="Bound on the exposures of public posts processed per day; "
+                                               "cascades beyond it are cut and counted as truncated.")
     help_per_answer: float = param(0.2, unit="help/day", bounds=SHARE, source="Gouldner 1960 (assumption on the size)",
                                    meaning="Felt help added on a day the firm answers a consumer's request.")
     help_per_peer_message: float = param(0.1, unit="help/message", bounds=SHARE, source="Gouldner 1960",
