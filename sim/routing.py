@@ -190,7 +190,9 @@ class Router:
             served.retried_by_age += np.bincount(ages[is_retry], minlength=3)[:3]
             consumer = ids // 3
             patience = cc.exponential_patience(rng, phone_patience_h[consumer])
-            service = cc.lognormal_service(rng, ids.size, ch.phone_service_min / 60.0, ch.phone_service_cv)
+            service = (cc.exponential_service(rng, ids.size, ch.phone_service_min / 60.0)
+                       if ch.phone_service_distribution == "exponential"
+                       else cc.lognormal_service(rng, ids.size, ch.phone_service_min / 60.0, ch.phone_service_cv))
             res = pool.day(day, arrive, patience, service, ids, int(agents[f]), open_h, close_h,
                            ch.service_level_s / 3600.0, is_retry)
             served.phone.append(res)

@@ -198,8 +198,11 @@ class ChannelParams:
                                  meaning="The phone lines close (0 to 24: always open).")
     phone_service_min: float = param(6.0, unit="minutes", bounds=(0.01, 600.0), source="Brown et al. 2005",
                                      meaning="Mean time a person spends on one call.")
+    phone_service_distribution: str = param("lognormal", choices=("lognormal", "exponential"),
+                                            source="Brown et al. 2005",
+                                            meaning="Distribution of call times (exponential: the Erlang case).")
     phone_service_cv: float = param(1.0, unit="", bounds=(0.0, 10.0), source="Brown et al. 2005 (lognormal)",
-                                    meaning="Coefficient of variation of call times (lognormal; 0: all equal).")
+                                    meaning="Coefficient of variation of lognormal call times (0: all equal).")
     retrial_share: float = param(0.5, unit="share", bounds=SHARE,
                                  source="Aguir et al. 2004 (assumption on the size)",
                                  meaning="Share of callers who hung up, or were told to call back, who call again.")
@@ -464,7 +467,7 @@ class ExpectationParams:
     enabled: bool = param(True, meaning="Expectations adapt to experience and to peers (off: fixed norms).")
     predicted_rate: float = param(0.05, unit="1/contact-day", bounds=SHARE, source="Boulding et al. 1993; Helson 1964",
                                   meaning="Adaptation of the predicted level toward experience.")
-    adequate_up_rate: float = param(0.02, unit="1/contact-day", bounds=SHARE, source="Rust & Oliver 2000 (ratchet)",
+    adequate_up_rate: float = param(0.05, unit="1/contact-day", bounds=SHARE, source="Rust & Oliver 2000 (ratchet)",
                                     meaning="Rise of the entitled level when experience exceeds it.")
     adequate_down_rate: float = param(0.005, unit="1/contact-day", bounds=SHARE,
                                       meaning="Fall of the entitled level when experience is below it.")
