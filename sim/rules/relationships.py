@@ -15,10 +15,9 @@ References:
 from __future__ import annotations
 
 import numpy as np
-from numba import prange
 
 from sim.rules import trust as tr
-from sim.rules.jit import CHUNK, kernel, parallel_kernel, rule
+from sim.rules.jit import kernel, rule
 
 __all__ = ["SUMMED", "add_summed", "adjust_sums", "attachment_step", "recognition_step", "relationships"]
 
@@ -70,7 +69,7 @@ def adjust_sums(idx, S, sign, sums):
         add_summed(sums, S, idx[j], sign)
 
 
-@parallel_kernel
+@kernel
 def relationships(gain, privacy_k, S, trp, wom, sums):
     """The day's relationship update of every consumer, and the sums of :data:`SUMMED` over active ones.
 
@@ -79,42 +78,28 @@ def relationships(gain, privacy_k, S, trp, wom, sums):
     evidence gains the firm's privacy evidence ``privacy_k[f] x
     privacy_sensitivity`` (:mod:`sim.rules.privacy`); both are multiplied by
     ``trust.forgetting``; trust, attachment; help x ``wom.help_persistence``.
-    ``gain`` is cleared. Runs on several threads in chunks of :data:`sim.rules.jit.CHUNK`
-    consumers; the sums are formed per chunk and added in chunk order.
+    ``gain`` is cleared.
     """
-    n = gain.shape[0]
-    chunks = (n + CHUNK - 1) // CHUNK
-    partial = np.zeros((chunks, sums.shape[0]))
-    for c in prange(chunks):
-        for i in range(c * CHUNK, min((c + 1) * CHUNK, n)):
-            _relate(i, gain, privacy_k, S, trp, wom, partial[c])
     for c in range(sums.shape[0]):
         sums[c] = 0.0
-    for k in range(chunks):
-        for c in range(sums.shape[0]):
-            sums[c] += partial[k, c]
-
-
-@rule
-def _relate(i, gain, privacy_k, S, trp, wom, sums):
-    """One consumer's step of :func:`relationships`."""
-    g = np.float64(np.float32(gain[i]))
-    gain[i] = 0.0
-    r32 = np.float32(recognition_step(np.float64(S.recognition[i]), g, trp))
-    pos = np.float64(S.evidence_pos[i]) + trp.recognition_weight * g * np.float64(S.recognition_seeking[i])
-    neg = np.float64(S.evidence_neg[i])
-    f = S.firm[i]
-    if f >= 0:
-        neg = neg + privacy_k[f] * np.float64(S.privacy_sensitivity[i])
-    p32 = np.float32(pos * trp.forgetting)
-    n32 = np.float32(neg * trp.forgetting)
-    t32 = np.float32(tr.beta_trust(np.float64(p32), np.float64(n32)))
-    S.recognition[i] = r32
-    S.evidence_pos[i] = p32
-    S.evidence_neg[i] = n32
-    S.trust[i] = t32
-    S.attachment[i] = np.float32(attachment_step(np.float64(S.attachment[i]), np.float64(t32),
-                                                 np.float64(r32), trp))
-    S.help_received[i] = np.float32(np.float64(S.help_received[i]) * wom.help_persistence)
-    if f >= 0:
-        add_summed(sums, S, i, 1.0)
+    for i in range(gain.shape[0]):
+        g = np.float64(np.float32(gain[i]))
+        gain[i] = 0.0
+        r32 = np.float32(recognition_step(np.float64(S.recognition[i]), g, trp))
+        pos = np.float64(S.evidence_pos[i]) + trp.recognition_weight * g * np.float64(S.recognition_seeking[i])
+        neg = np.float64(S.evidence_neg[i])
+        f = S.firm[i]
+        if f >= 0:
+            neg = neg + privacy_k[f] * np.float64(S.privacy_sensitivity[i])
+        p32 = np.float32(pos * trp.forgetting)
+        n32 = np.float32(neg * trp.forgetting)
+        t32 = np.float32(tr.beta_trust(np.float64(p32), np.float64(n32)))
+        S.recognition[i] = r32
+        S.evidence_pos[i] = p32
+        S.evidence_neg[i] = n32
+        S.trust[i] = t32
+        S.attachment[i] = np.float32(attachment_step(np.float64(S.attachment[i]), np.float64(t32),
+                                                     np.float64(r32), trp))
+        S.help_received[i] = np.float32(np.float64(S.help_received[i]) * wom.help_persistence)
+        if f >= 0:
+            add_summed(sums, S, i, 1.0)
