@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 # The main job: the dashboard on localhost.
 run: $(STAMP)
 	@if [ -f dashboard/app.py ] && grep -q st.navigation dashboard/app.py; then \
-		$(PY) -m sim.warmup; \
+		$(PY) -m sim.precompile; \
 		echo "ExchangeLab dashboard: open http://localhost:$(PORT) in your browser (Ctrl-C stops it)"; \
 		if [ "$(HOST)" != "127.0.0.1" ] && [ "$(HOST)" != "localhost" ]; then \
 			echo "Listening on $(HOST): other machines on the network can open it at port $(PORT)"; fi; \

@@ -160,7 +160,7 @@ def _warm_up() -> None:
     code = ("import numpy as np; from sim.network import fastgraph as f; "
             "from sim.scenario.schema import NetworkParams as P; "
             "[f.build(P(kind=k), 2000, np.zeros(2000, np.int8), 1) for k in f.KINDS]; "
-            "from sim.warmup import warm; warm()")
+            "from sim.precompile import warm; warm()")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 

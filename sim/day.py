@@ -50,8 +50,11 @@ class Day:
     waits_h: np.ndarray = field(default_factory=_empty)      #: time answered requests waited in queues
     posters: np.ndarray = field(default_factory=lambda: _empty(np.int64))  #: public requests, read with talk
     post_valence: np.ndarray = field(default_factory=_empty)
+    answered_in_public: np.ndarray = field(default_factory=lambda: _empty(np.int64))  #: posters the firm answered
     complaints: int = 0
     resolved: int = 0
+    staff_cost: float = 0.0       #: phone agents' cost today
+    waiting_cost: float = 0.0     #: value of the hours callers spent on hold today
 
     # 5. privacy: negative evidence per unit of sensitivity, per firm (read by relationships)
     privacy_k: np.ndarray = field(default_factory=_empty)
@@ -65,12 +68,15 @@ class Day:
     public_posts: int = 0
     public_complaints: int = 0
     warned: int = 0
+    reshares: int = 0                  #: public posts reshared today (cascades, sim/rules/cascades.py)
+    cascades: object = None            #: sim.rules.cascades.CascadeDay of today's posts
 
     # 8. relationships: sums over active consumers (sim.rules.relationships.SUMMED)
     sums: np.ndarray = field(default_factory=_empty)
 
-    # 9. churn
+    # 9. churn, 10. acquisition
     churned: int = 0
+    acquired: int = 0
 
     # money and messages, written by several phases
     cost: float = 0.0

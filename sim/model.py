@@ -35,19 +35,27 @@ from sim.day import Day
 from sim.messages import Addresses, Ledger, MessageBatch, MessageKind
 from sim.metrics import OutcomeRecorder, outcome_row
 from sim.network import InfluenceTracker, build_social_graph
-from sim.phases import PHASES, expand_csr
+from sim.phases import PHASES
 from sim.routing import Router
 from sim.rules import trust as tr
+from sim.rules.cascades import CascadeWork
 from sim.rules.daybook import DayBook
 from sim.rules.params import group
 from sim.scenario.loader import with_overrides
 from sim.scenario.schema import Scenario
 from sim.seeds import RngTree
 from sim.state import ConsumerState
+from sim.warmup import AVERAGED, accumulate, settle, settle_norms, warmup_scenario
 
 __all__ = ["ExchangeModel", "ExchangeScenario"]
 
 DAYS_PER_MONTH = 365.0 / 12.0
+
+
+def _groups(sc: Scenario) -> SimpleNamespace:
+    """The parameter groups the compiled passes take (sim/rules/params.py)."""
+    return SimpleNamespace(sat=group(sc.satisfaction), exp=group(sc.expectations), trust=group(sc.trust),
+                           ch=group(sc.channels), wom=group(sc.wom), churn=group(sc.churn), offers=group(sc.offers))
 
 
 class ExchangeScenario(MesaScenario):
@@ -90,12 +98,13 @@ class ExchangeModel(mesa.Model):
         self.addr = Addresses(n, len(sc.firms), len(sc.intermediaries))
         self.ledger = Ledger()
         self.influence = InfluenceTracker(n, sc.influence.max_edges)
-        self.groups = SimpleNamespace(sat=group(sc.satisfaction), exp=group(sc.expectations), trust=group(sc.trust),
-                                      ch=group(sc.channels), wom=group(sc.wom), churn=group(sc.churn),
-                                      offers=group(sc.offers))
+        self.groups = _groups(sc)
         self.book = DayBook(n)                     # the day's contacts per consumer (sim/rules/daybook.py)
         self.gain = np.zeros(n, np.float32)        # recognition gained today, from experience to relationships
         self.talkers = np.empty(n, np.int32)       # today's talkers (word of mouth)
+        self.cascade_work = CascadeWork.allocate(n, sc.wom.max_exposures_per_day)
+        self.p_reshare = np.minimum(sc.wom.reshare_rate * 2.0 * self.state.share_propensity.astype(np.float64), 1.0)
+        self.cascade_log: list = []
         self.recorder = OutcomeRecorder(sc.run.ticks)
         self.last_messages = MessageBatch.concat([])
         self.message_counts = np.zeros((len(MessageKind), 3), np.int64)
@@ -107,9 +116,9 @@ class ExchangeModel(mesa.Model):
         self._init_segments()
         self._init_channels()
         self._init_campaign()
-        self._e0 = float(self.state.predicted_quality.mean())
         self._window = deque(maxlen=sc.influence.control_window_days)
-        self._adopt_seen: np.ndarray | None = None
+        self._warmup_recorder = OutcomeRecorder(sc.run.warmup_days)
+        self._warm_up()
 
     # ================================================================ set-up
     def _init_segments(self) -> None:
@@ -131,6 +140,9 @@ class ExchangeModel(mesa.Model):
 
     def _init_channels(self) -> None:
         sc = self.params
+        # Each consumer's mean patience on the phone, in hours (its segment's).
+        self.phone_patience_h = (np.array([s.phone_patience_min for s in sc.segments], np.float32) / 60)[
+            self.state.segment]
         platforms = [k for k, m in enumerate(sc.intermediaries) if m.kind == "platform"]
         self.platform_ids = platforms
         line = np.zeros(len(sc.segments), np.int64)
@@ -173,35 +185,80 @@ class ExchangeModel(mesa.Model):
         """Boolean mask of consumers still with a firm."""
         return self.state.firm >= 0
 
-    def adopted_ties(self) -> np.ndarray:
-        """Adopted ties of every consumer, kept up to date from the consumers whose state changed.
-
-        Equal to summing ``adopted`` over every row of the graph, but costs the
-        ties of the few consumers who changed since the last call.
-        """
-        st, g = self.state, self.graph
-        if self._adopt_seen is None:
-            self._adopt_seen = np.zeros(self.n, bool)
-            self._adopt_ties = np.zeros(self.n, np.float64)
-        changed = np.flatnonzero(st.adopted != self._adopt_seen)
-        if changed.size:
-            _, nbr = expand_csr(g.indptr, g.indices, changed)
-            sign = np.where(st.adopted[changed], 1.0, -1.0)
-            np.add.at(self._adopt_ties, nbr, np.repeat(sign, self.degree[changed]))
-            self._adopt_seen[changed] = st.adopted[changed]
-        return self._adopt_ties
-
     # ================================================================ the schedule
-    def step(self) -> None:
-        """One day: the phases of ``sim.phases.PHASES`` in order, then the outcome row."""
-        t = self.steps - 1  # Mesa counts this step already
-        day = Day(tick=t, now_h=24.0 * t, mix=self.age_mix.at(t), active=self.state.firm >= 0)
+    def _run_day(self, t: int, recorder: OutcomeRecorder) -> Day:
+        day = Day(tick=t, now_h=24.0 * t, mix=self.age_mix.at(max(t, 0)), active=self.state.firm >= 0)
         for phase in PHASES:
             phase.run(self, day)
+        self._record(day, recorder)
+        return day
+
+    def _warm_up(self) -> None:
+        """Days -warmup_days..-1 with every rate sped up (sim/warmup.py); then day 0's baselines are taken."""
+        sc = self.params
+        w = sc.run.warmup_days
+        if w > 0:
+            # Stage 1 (days -w..-w/2): every rate sped up; its second half's averages settle the norms.
+            # Stage 2 (days -w/2..-1): norms at normal speed; its averages settle the relationships.
+            stages = ((-w, -(w // 2), warmup_scenario(sc), settle_norms),
+                      (-(w // 2), 0, warmup_scenario(sc, norms=False), None))
+            try:
+                for start, end, fast, _ in stages:
+                    self.params, self.groups = fast, _groups(fast)
+                    quarter = start + (end - start) // 2
+                    firm_before = self.state.firm.copy()
+                    sums = np.zeros((self.n, len(AVERAGED)), np.float32)
+                    counts = np.zeros(self.n, np.int32)
+                    for t in range(start, end):
+                        self._run_day(t, self._warmup_recorder)
+                        if t >= quarter:
+                            accumulate(self.S, firm_before, sums, counts)
+                    if end < 0:
+                        settle_norms(self.S, sums, counts, self.groups.exp)
+            finally:
+                self.params, self.groups = sc, _groups(sc)
+            settle(self.S, sums, counts, sc.trust.forgetting / max(fast.trust.forgetting, 1e-9), self.groups.trust)
+            del sums, counts, firm_before
+            # What happened before day 1 is not part of the run's record; requests still waiting
+            # count as sent before it, so the ledger stays balanced.
+            waiting = self.router.queued_by_age()
+            self.ledger = Ledger(sent=waiting.copy(), queued=waiting.copy())
+            self.influence = InfluenceTracker(self.n, sc.influence.max_edges)
+            self.message_counts[:] = 0
+            self.cascade_log.clear()
+            self._window.clear()
+            for f in self.firms:
+                f.misuse_events = 0
+        self.state.predicted_start[:] = self.state.predicted_quality
+
+    def warmup_table(self):
+        """The warm-up's outcome rows (ticks -warmup_days..-1), with sped-up rates: for inspection only."""
+        df = self._warmup_recorder.frame()
+        df["tick"] -= self.params.run.warmup_days + 1
+        return df
+
+    def cascades_table(self):
+        """One row per public post of the run, with its cascade (sim/rules/cascades.py).
+
+        Columns: day, author, valence, size (sharers, author included), depth
+        (longest chain of reshares), reach (distinct viewers), truncated (cut
+        by the daily bound ``wom.max_exposures_per_day``).
+        """
+        import pandas as pd
+
+        cols = ("tick", "author", "valence", "size", "depth", "reach", "truncated")
+        if not self.cascade_log:
+            return pd.DataFrame({c: [] for c in cols})
+        parts = [pd.DataFrame(dict(zip(cols, (np.full(p.size, t + 1), p, v, s, d, r, tr_), strict=True)))
+                 for t, p, v, s, d, r, tr_ in self.cascade_log]
+        return pd.concat(parts, ignore_index=True)
+
+    def step(self) -> None:
+        """One day: the phases of ``sim.phases.PHASES`` in order, then the outcome row."""
+        day = self._run_day(self.steps - 1, self.recorder)  # Mesa counts this step already
         if self.record_messages:
             self.last_messages = MessageBatch.concat(day.messages)
         self.last_day = day
-        self._record(day)
         if self.steps >= self.params.run.ticks:
             self.running = False
 
@@ -220,9 +277,9 @@ class ExchangeModel(mesa.Model):
                          "reputation": f.reputation, "misuse_events": f.misuse_events})
         return pd.DataFrame(rows)
 
-    def _record(self, d: Day) -> None:
+    def _record(self, d: Day, recorder: OutcomeRecorder) -> None:
         """Firms update their reputation; the day's outcome row is written (sim.metrics.outcome_row)."""
         for f in self.firms:
             f.update_reputation()
         self._window.append((d.firm_msgs, d.peer_msgs))
-        self.recorder.record(outcome_row(self, d))
+        recorder.record(outcome_row(self, d))

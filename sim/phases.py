@@ -17,7 +17,8 @@ import numpy as np
 from sim.ages import ExchangeAge
 from sim.messages import BROADCAST, Channel, MessageBatch, MessageKind
 from sim.routing import Served
-from sim.rules import adoption as ad
+from sim.rules import acquisition as aq
+from sim.rules import cascades as cs
 from sim.rules import churn as cr
 from sim.rules import contacts as ct
 from sim.rules import expectations as ex
@@ -28,7 +29,7 @@ from sim.rules import relationships as rl
 from sim.rules import requests as rq
 from sim.rules import trust as tr
 from sim.rules import word_of_mouth as wm
-from sim.rules.sampling import bernoulli_candidates, poisson_events, poisson_events_by_range, thinned
+from sim.rules.sampling import bernoulli_candidates, poisson_events, poisson_events_by_range, thinned, thinned_mask
 
 if TYPE_CHECKING:
     from sim.day import Day
@@ -237,12 +238,22 @@ def requests(m: ExchangeModel, day: Day) -> None:
         day.post_valence = np.where(st.satisfaction[posters] >= 0.5, 1.0, -1.0)
         day.contacts_social = int(sel.sum())
 
-    cap_platform = np.floor(m.platform_cap_per_1000 * m.n / 1000.0)
-    cap_firm = np.array([fr.human_capacity(f.params, int(day.customers_by_firm[f.index]),
-                                           float(day.customers_by_firm_segment[f.index] @ m.seg_rate_request)
-                                           if day.customers_by_firm[f.index] else 0.0, mix) for f in m.firms])
+    cap_platform = np.floor(m.platform_cap_per_1000 * day.customers_by_firm.sum() / 1000.0)
+    demand = [float(day.customers_by_firm_segment[f.index] @ m.seg_rate_request) for f in m.firms]
+    cap_firm = np.array([fr.human_capacity(f.params, int(day.customers_by_firm[f.index]), demand[f.index], mix)
+                         for f in m.firms])
+    agents = np.array([fr.phone_agents(f.params, fr.phone_demand_per_day(f.params, demand[f.index], mix), ch)
+                       for f in m.firms])
+    m.router.phone(served, day.tick, agents, m.phone_patience_h, st.firm, ch, rng, rec)
+    for res in served.phone:
+        staff = res.staff_cost(ch.agent_cost_per_hour_eur)
+        day.cost += staff
+        day.relational_cost += staff
+        day.staff_cost += staff
+        day.waiting_cost += res.waiting_cost(ch.waiting_cost_per_hour_eur)
     m.router.serve(served, day.now_h, st.firm, st.patience_h, cap_platform, m.platform_loss, m.platform_distortion,
                    m.platform_delay, cap_firm, ch.human_response_h, rng, rec)
+    m.ledger.sent += served.retried_by_age  # a call made again is a new attempt
     m.ledger.delivered += served.delivered_by_age
     m.ledger.dropped += served.dropped_by_age
     m.ledger.queued = m.router.queued_by_age()
@@ -269,9 +280,10 @@ def _answers(m: ExchangeModel, day: Day, served: Served, rng) -> None:
     day.contacts_automated = int((~human).sum())
     day.contacts_human = int(human.sum())
     day.contacts_platform = served.relayed
+    back_office = int(np.count_nonzero(human & (a["age"] == ExchangeAge.GENERALIZED)))  # calls cost agent-hours
     day.cost += ch.cost_automated_eur * day.contacts_automated
-    day.cost += ch.cost_human_eur * day.contacts_human
-    day.relational_cost += ch.cost_human_eur * day.contacts_human
+    day.cost += ch.cost_human_eur * back_office
+    day.relational_cost += ch.cost_human_eur * back_office
     day.cost += float((m.platform_cost.mean() if m.platform_ids else 0.0) * served.relayed)
     k = c.size
     perceived, penalty, recog, late = np.empty(k), np.empty(k), np.empty(k), np.empty(k, bool)
@@ -301,6 +313,7 @@ def _answers(m: ExchangeModel, day: Day, served: Served, rng) -> None:
         same = st.firm[dst] == st.firm[src]
         np.add.at(st.evidence_pos, dst[same], np.float32(sc.trust.public_weight))
         _count(m, MessageKind.PUBLIC_ANSWER, ExchangeAge.COMPLEX, dst.size)
+        day.answered_in_public = np.unique(c[pub])
 
 
 def _follow_up(m: ExchangeModel, day: Day, complainers: np.ndarray, rng) -> None:
@@ -413,18 +426,15 @@ def _deliver(m: ExchangeModel, day: Day, senders, valence, public, rng) -> None:
     j = g.indptr[priv] + (rng.random(priv.size) * m.degree[priv]).astype(np.int64)
     p_src, p_dst, p_val = priv, g.indices[j].astype(np.int64), pv_
     pub = senders[public & has]
-    s2, d2 = expand_csr(g.indptr, g.indices, pub)
-    v2 = np.repeat(valence[public & has], m.degree[pub])
-    if sc.wom.public_reach < 1.0 and s2.size:
-        keep = rng.random(s2.size) < sc.wom.public_reach
-        s2, d2, v2 = s2[keep], d2[keep], v2[keep]
+    pub_val = valence[public & has]
+    s2, d2, v2 = _cascade(m, day, pub, pub_val, rng)
     day.public_posts += int(pub.size)
-    day.public_complaints += int((valence[public & has] < 0).sum())
+    day.public_complaints += int((pub_val < 0).sum())
     src = np.concatenate([p_src, s2])
     dst = np.concatenate([p_dst, d2])
     val = np.concatenate([p_val, v2])
     is_pub = np.concatenate([np.zeros(p_src.size, bool), np.ones(s2.size, bool)])
-    _amplify(m, day, pub[valence[public & has] < 0], rng)
+    _amplify(m, day, pub[pub_val < 0], rng)
     if not src.size:
         return
     e = sc.expectations
@@ -460,6 +470,25 @@ def _deliver(m: ExchangeModel, day: Day, senders, valence, public, rng) -> None:
                          np.where(val > 0, MessageKind.RECOMMENDATION, MessageKind.WARNING))
         day.messages.append(MessageBatch.make(src, dst, kinds, np.where(is_pub, Channel.SOCIAL, Channel.PEER), ages,
                                               val, day.now_h))
+
+
+def _cascade(m: ExchangeModel, day: Day, posters: np.ndarray, valence: np.ndarray, rng):
+    """Public posts spread as independent cascades (sim/rules/cascades.py); returns (sharer, viewer, valence).
+
+    A viewer reshares with probability ``wom.reshare_rate x 2 share_propensity``,
+    times ``1 - wom.answer_damping`` when the firm answered the post in public.
+    """
+    wom = m.params.wom
+    if not posters.size:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    key = np.uint64(rng.integers(0, 2**63))
+    damping = np.where(np.isin(posters, day.answered_in_public), 1.0 - wom.answer_damping, 1.0)
+    c = cs.spread_posts(m.cascade_work, m.graph.indptr, m.graph.indices, key, posters, np.arange(posters.size),
+                        wom.public_reach, m.p_reshare, damping)
+    day.cascades = cs.summarise(c.size, c.depth, c.truncated)
+    day.reshares += int(c.size.sum() - posters.size)
+    m.cascade_log.append((day.tick, posters, valence, c.size, c.depth, c.reach, c.truncated))
+    return c.sharer.astype(np.int64), c.viewer.astype(np.int64), valence[c.post]
 
 
 def _amplify(m: ExchangeModel, day: Day, complaints: np.ndarray, rng) -> None:
@@ -499,7 +528,7 @@ def relationships(m: ExchangeModel, day: Day) -> None:
 
 # ---------------------------------------------------------------------- 9. churn
 def churn(m: ExchangeModel, day: Day) -> None:
-    """Customers leave with a convex hazard in loyalty; with several firms they switch."""
+    """Customers leave with a convex hazard in loyalty: they switch firms, or with one firm become prospects."""
     st, sc = m.state, m.params
     if not sc.churn.enabled:
         return
@@ -525,20 +554,37 @@ def churn(m: ExchangeModel, day: Day) -> None:
     rl.adjust_sums(leavers, m.S, 1.0, day.sums)
 
 
-# ---------------------------------------------------------------------- 10. adoption
-def adoption(m: ExchangeModel, day: Day) -> None:
-    """Bass adoption on the graph (when switched on)."""
-    w = m.params.wom
-    if w.adoption_p <= 0 and w.adoption_q <= 0:
+# ---------------------------------------------------------------------- 10. acquisition
+def acquisition(m: ExchangeModel, day: Day) -> None:
+    """Prospects become customers through the firms' reach, reputation and word-of-mouth."""
+    st, sc = m.state, m.params
+    acq = sc.acquisition
+    if not acq.enabled or (acq.innovation <= 0 and acq.imitation <= 0):
         return
-    st = m.state
-    ties = m.adopted_ties()
-    rng = m.seeds("adoption")
-    bound = ad.adoption_bound(w)
+    rng = m.seeds("acquisition")
+    rep = np.array([f.reputation for f in m.firms])
+    offer = np.array([float(bool(f.params.broadcast_every_ticks) and day.tick % f.params.broadcast_every_ticks == 0)
+                      for f in m.firms])
+    own = aq.own_reach_hazard(acq, rep, offer)
+    bound = aq.acquisition_bound(acq, own)
     cand = bernoulli_candidates(rng, m.n, bound)
-    cand = cand[~st.adopted[cand]]
-    p = ad.adoption_probability(ties[cand], m.degree[cand], w)
-    st.adopted[thinned(rng, cand, p, bound)] = True
+    cand = cand[st.firm[cand] < 0]
+    if not cand.size:
+        return
+    h = np.repeat(own[None, :], cand.size, axis=0)
+    aq.word_of_mouth_hazards(cand, m.graph.indptr, m.graph.indices, m.S, acq.imitation, acq.valence_weight, h)
+    total = np.minimum(h.sum(axis=1), 1.0)
+    keep = thinned_mask(rng, total, bound)
+    won, h, total = cand[keep], h[keep], total[keep]
+    if not won.size:
+        return
+    pick = rng.random(won.size) * h.sum(axis=1)
+    firm = np.minimum((np.cumsum(h, axis=1) <= pick[:, None]).sum(axis=1), len(m.firms) - 1)
+    st.firm[won] = firm.astype(np.int16)
+    cr.start_relationship(won, m.S, m.groups.trust, sc.satisfaction.initial)
+    day.active[won] = True
+    day.acquired = int(won.size)
+    rl.adjust_sums(won, m.S, 1.0, day.sums)
 
 
 #: The day, in order. Outcomes are recorded after the last phase.
@@ -552,5 +598,5 @@ PHASES: tuple[Phase, ...] = (
     Phase("word of mouth", "private talk, public posts and amplification reach peers", word_of_mouth),
     Phase("relationships", "forgetting, recognition, trust, attachment, felt help", relationships),
     Phase("churn", "customers leave or switch firms", churn),
-    Phase("adoption", "Bass adoption on the social graph", adoption),
+    Phase("acquisition", "prospects become customers (reach, reputation, word-of-mouth)", acquisition),
 )

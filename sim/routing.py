@@ -5,10 +5,15 @@ through the hops that age allows, and returns what was answered (with the
 response time and the quality that reached the consumer), what was dropped,
 and, when asked, the hop-by-hop messages.
 
-- restricted: consumer -> firm -> consumer. No intermediary ever appears.
+- restricted: consumer -> firm -> consumer. No intermediary ever appears. A
+  request for a person is a phone call: it waits on the line in the firm's
+  pool of agents (sim/rules/callcentre.py), a synchronous queue with working
+  hours, impatience and retrials.
 - generalized: consumer -> platform (tele-advisor) -> firm -> consumer; every
   hop has a capacity, a delay and a loss; the platform passes on a distorted
-  request; consumers can leak onto a line not meant for their segment.
+  request; consumers can leak onto a line not meant for their segment. The
+  firm answers relayed requests from its back office, a backlog served with a
+  daily capacity (hours, not minutes).
 - complex: the consumer posts in public (its ties see it) and the firm's
   social team answers; a share of answers is given in public.
 """
@@ -21,6 +26,7 @@ import numpy as np
 
 from sim.ages import ExchangeAge
 from sim.messages import Addresses, Channel, MessageBatch, MessageKind
+from sim.rules import callcentre as cc
 from sim.rules.queues import RequestQueue
 
 __all__ = ["Answered", "Router", "Served"]
@@ -51,6 +57,8 @@ class Served:
     platform_messages: np.ndarray | None = None
     leaked: int = 0
     relayed: int = 0
+    retried_by_age: np.ndarray = field(default_factory=lambda: np.zeros(3, np.int64))
+    phone: list = field(default_factory=list)  #: one sim.rules.callcentre.DayResult per firm
 
 
 def _drop(served: Served, ages: np.ndarray) -> None:
@@ -63,7 +71,9 @@ class Router:
     def __init__(self, addresses: Addresses, n_firms: int, n_platforms: int,
                  platform_ids: list[int], line_of_segment: np.ndarray):
         self.addr = addresses
-        self.firm_queues = [RequestQueue() for _ in range(n_firms)]
+        self.firm_queues = [RequestQueue() for _ in range(n_firms)]     # back offices (relayed requests)
+        self.phone_pools = [cc.StaffPool() for _ in range(n_firms)]   # phone lines (direct requests)
+        self._calls: list[list] = [[] for _ in range(n_firms)]         # today's calls per firm
         self.platform_queues = [RequestQueue() for _ in range(n_platforms)]
         self.platform_ids = platform_ids          # intermediary index of each platform
         self.line_of_segment = line_of_segment    # platform slot designed for each segment
@@ -90,11 +100,10 @@ class Router:
                 consumer, self.addr.firm(firm), MessageKind.REQUEST, ch, age, 0.0, sent_h))
         self._answer_automated(served, consumer[~human], firm[~human], age, sent_h[~human],
                                auto_response_h, record)
-        for f, q in enumerate(self.firm_queues):
+        for f, calls in enumerate(self._calls):
             m = human & (firm == f)
             if m.any():
-                q.push(consumer[m], sent_h[m], sent_h[m], np.full(m.sum(), age, np.int8),
-                       np.zeros(m.sum(), np.float32))
+                calls.append((consumer[m], sent_h[m], np.full(int(m.sum()), age, np.int64)))
 
     def route_generalized(self, served: Served, consumer, firm, segment, sent_h, leak: float,
                           rng: np.random.Generator, delays_h: np.ndarray, record: bool) -> None:
@@ -150,6 +159,64 @@ class Router:
                            auto_response_h, age, Channel.SOCIAL)
 
     # ----------------------------------------------------------------- serving
+    def phone(self, served: Served, day: int, agents: np.ndarray, phone_patience_h: np.ndarray,
+              firm_of: np.ndarray, ch, rng: np.random.Generator, record: bool) -> None:
+        """Today's calls of each firm go through its pool of agents (sim/rules/callcentre.py).
+
+        A call's time is today's request time mapped into the opening hours
+        (people call when the lines are open); retrials due today join them.
+        Answered calls are answers by a person (response time = end of the
+        call - the call's arrival); a caller who hangs up, or is told to call
+        back at closing, calls again with probability ``channels.retrial_share``.
+        A call's id is ``consumer * 3 + age``.
+        """
+        open_h, close_h = ch.phone_open_h, max(ch.phone_close_h, ch.phone_open_h + 0.01)
+        d0 = 24.0 * day
+        for f, pool in enumerate(self.phone_pools):
+            parts = self._calls[f]
+            self._calls[f] = []
+            if parts:
+                c = np.concatenate([p[0] for p in parts])
+                t = np.concatenate([p[1] for p in parts])
+                a = np.concatenate([p[2] for p in parts])
+            else:
+                c, t, a = np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64)
+            t = d0 + open_h + (t - d0) / 24.0 * (close_h - open_h)
+            retry_id, retry_h = pool.retrials_due(day)
+            # A retrial that fell due after yesterday's calls were served comes at today's opening.
+            retry_h = np.maximum(retry_h, d0 + open_h)
+            arrive, ids, is_retry = cc.merge_arrivals(t, c * 3 + a, retry_h, retry_id)
+            ages = (ids % 3).astype(np.int8)
+            served.retried_by_age += np.bincount(ages[is_retry], minlength=3)[:3]
+            consumer = ids // 3
+            patience = cc.exponential_patience(rng, phone_patience_h[consumer])
+            service = (cc.exponential_service(rng, ids.size, ch.phone_service_min / 60.0)
+                       if ch.phone_service_distribution == "exponential"
+                       else cc.lognormal_service(rng, ids.size, ch.phone_service_min / 60.0, ch.phone_service_cv))
+            res = pool.day(day, arrive, patience, service, ids, int(agents[f]), open_h, close_h,
+                           ch.service_level_s / 3600.0, is_retry)
+            served.phone.append(res)
+            pool.schedule_retrials(rng, res, ch.retrial_share, ch.retrial_delay_h)
+            gone = np.concatenate([res.abandoned_id, res.callback_id]) % 3
+            _drop(served, gone.astype(np.int8))
+            rid = res.answered_id
+            cons = rid // 3
+            still = firm_of[cons] == f
+            _drop(served, (rid[~still] % 3).astype(np.int8))
+            rid, cons = rid[still], cons[still]
+            ages = (rid % 3).astype(np.int8)
+            end = res.answered_end_h[still]
+            arrived = res.answered_start_h[still] - res.answered_wait_h[still]
+            served.delivered_by_age += np.bincount(ages, minlength=3)[:3]
+            served.waits_h.append(res.answered_wait_h[still])
+            served.answered.append(Answered(cons, np.full(cons.size, f, np.int16), ages, np.ones(cons.size, bool),
+                                            end - arrived, np.zeros(cons.size, np.float32),
+                                            np.zeros(cons.size, bool)))
+            if record and cons.size:
+                served.messages.append(MessageBatch.make(
+                    np.full(cons.size, self.addr.firm(f)), cons, MessageKind.ANSWER, Channel.PHONE,
+                    ages, 0.0, end, end))
+
     def serve(self, served: Served, now_h: float, firm_of: np.ndarray, patience_h: np.ndarray,
               platform_capacity: np.ndarray, platform_loss: np.ndarray,
               platform_distortion: np.ndarray, platform_delay_h: np.ndarray,

@@ -9,9 +9,9 @@ allocated per tick beyond the rules' temporaries.
 
 Per variable (bytes per consumer):
 
-- ``firm``: int16 (2), up to 32,767 firms, -1 for "left the market";
+- ``firm``: int16 (2), up to 32,767 firms, -1 for a prospect;
 - ``segment``: int8 (1), up to 127 segments;
-- ``need``, the three quality norms, ``satisfaction``, ``trust``,
+- ``need``, the three quality norms and ``predicted_start``, ``satisfaction``, ``trust``,
   ``recognition``, ``attachment``, ``last_quality``, ``help_received`` and the
   five traits: float32 (4 each), values on [0, 1] where float32 resolves 6e-8;
 - ``expected_response_h``, ``patience_h``: float32 (4), hours up to 1e4 with
@@ -22,9 +22,9 @@ Per variable (bytes per consumer):
   (sim/rules/daybook.py) and added once, in float64, then rounded;
 - ``from_firm``, ``from_peers``: float32 (4); exact counts up to 2**24
   (16.7M messages per consumer, never reached in a run);
-- ``adopted``, ``treated``: bool (1).
+- ``treated``: bool (1).
 
-Together 89 bytes per consumer (:data:`BYTES_PER_CONSUMER`); sim/memory.py
+Together 92 bytes per consumer (:data:`BYTES_PER_CONSUMER`); sim/memory.py
 adds the model's rates, reusable buffers and temporaries to predict a run.
 """
 
@@ -47,11 +47,14 @@ class ConsumerState:
     """All consumer state variables.
 
     Attributes (unit):
-        firm: index of the consumer's firm, -1 once it has left the market.
+        firm: index of the consumer's firm, -1 for a prospect (a consumer of no firm in the
+            model, who can become a customer: sim/rules/acquisition.py).
         segment: index of its segment (segments occupy contiguous index ranges).
         need: taste position on [0, 1] a message can fit.
         predicted_quality, adequate_quality, desired_quality: the three norms
             (possible, entitled, dreamed), quality on [0, 1].
+        predicted_start: predicted quality at day 0 (after the warm-up): the
+            baseline of expectation inflation.
         expected_response_h: response time expected (hours).
         satisfaction: smoothed satisfaction on [0, 1].
         evidence_pos, evidence_neg: beta-reputation evidence about the firm.
@@ -63,7 +66,6 @@ class ConsumerState:
         from_firm, from_peers: messages received from firms / from peers (cumulative).
         time_sensitivity, patience_h, privacy_sensitivity, share_propensity,
         recognition_seeking, human_need: individual traits.
-        adopted: Bass adoption submodel state.
         treated: campaign treatment group.
     """
 
@@ -71,6 +73,7 @@ class ConsumerState:
     segment: np.ndarray
     need: np.ndarray
     predicted_quality: np.ndarray
+    predicted_start: np.ndarray
     adequate_quality: np.ndarray
     desired_quality: np.ndarray
     expected_response_h: np.ndarray
@@ -90,7 +93,6 @@ class ConsumerState:
     share_propensity: np.ndarray
     recognition_seeking: np.ndarray
     human_need: np.ndarray
-    adopted: np.ndarray
     treated: np.ndarray
 
     @property
@@ -121,11 +123,14 @@ class ConsumerState:
         pos = np.full(n, sc.trust.initial_positive, F32)
         neg = np.full(n, sc.trust.initial_negative, F32)
         patience = seg("patience_h") * rng.exponential(1.0, n).astype(F32)
+        if sc.population.prospect_share > 0:  # the outside option: prospects are consumers of no firm
+            firm[rng.random(n) < sc.population.prospect_share] = -1
         return cls(
             firm=firm,
             segment=segment,
             need=need.astype(F32),
             predicted_quality=seg("predicted_quality"),
+            predicted_start=seg("predicted_quality"),
             adequate_quality=seg("adequate_quality"),
             desired_quality=seg("desired_quality"),
             expected_response_h=seg("expected_response_h"),
@@ -145,7 +150,6 @@ class ConsumerState:
             share_propensity=trait("share_propensity"),
             recognition_seeking=trait("recognition_seeking"),
             human_need=trait("human_need"),
-            adopted=np.zeros(n, dtype=bool),
             treated=np.zeros(n, dtype=bool),
         )
 
@@ -179,4 +183,4 @@ class ConsumerState:
 StateArrays = namedtuple("StateArrays", [f.name for f in fields(ConsumerState)])
 
 #: Bytes of consumer state per consumer (arrays above), used by the memory estimate.
-BYTES_PER_CONSUMER = 21 * 4 + 2 + 1 + 2
+BYTES_PER_CONSUMER = 22 * 4 + 2 + 1 + 1

@@ -43,7 +43,7 @@ def _merge(base: dict, extra: dict) -> dict:
 
 TINY_BASE: dict = {
     "name": "tiny",
-    "run": {"ticks": 20, "seed": 11},
+    "run": {"ticks": 20, "seed": 11, "warmup_days": 0},  # routing mechanics from the initial state
     "population": {"consumers": 300},
     "segments": [{"name": "everyone", "requests_per_month": 6.0}],
     "firms": [{"name": "Firm", "automation_share": 0.3}],
@@ -165,7 +165,7 @@ def random_scenario_dict(draw, behaviour: bool = False) -> dict:
                                "amplification": draw(st.floats(0.0, 1.0))})
     data = {
         "name": "random",
-        "run": {"ticks": 30, "seed": draw(st.integers(0, 2**32 - 1))},
+        "run": {"ticks": 30, "seed": draw(st.integers(0, 2**32 - 1)), "warmup_days": draw(st.sampled_from([0, 6]))},
         "population": {"consumers": n},
         "segments": segments,
         "firms": firms,

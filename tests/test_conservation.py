@@ -61,11 +61,15 @@ def test_queued_count_is_what_waits_in_the_queues(tiny_scenario):
 
 
 def test_tiny_capacity_really_queues_and_drops_so_conservation_is_not_trivial(tiny_scenario):
-    """With almost no human capacity and impatient consumers, requests wait and are abandoned."""
+    """With almost no human capacity and impatient consumers, requests wait and are abandoned.
+
+    Relayed requests wait in backlogs across days (queued); calls wait on the line and hang up
+    within the day (dropped, never queued overnight).
+    """
     sc = tiny_scenario(
         0.5, 0.5, 0.0,
-        segments=[{"name": "everyone", "requests_per_month": 20.0, "patience_h": 20.0}],
-        firms=[{"name": "Firm", "automation_share": 0.0, "human_capacity_per_tick": 20.0}],
+        segments=[{"name": "everyone", "requests_per_month": 20.0, "patience_h": 20.0, "phone_patience_min": 0.5}],
+        firms=[{"name": "Firm", "automation_share": 0.0, "human_capacity_per_tick": 20.0, "phone_agents": 1}],
         intermediaries=[{"name": "Platform", "kind": "platform", "capacity_per_1000": 5.0,
                          "loss": 0.2}])
     model = ExchangeModel(sc, rng=9)
@@ -74,13 +78,13 @@ def test_tiny_capacity_really_queues_and_drops_so_conservation_is_not_trivial(ti
         model.step()
         _assert_conserved(model.ledger, f"tick {t + 1}")
         queued_seen |= model.ledger.queued > 0
+    assert queued_seen[ExchangeAge.GENERALIZED], "nothing ever queued in a backlog"
     for age in (ExchangeAge.RESTRICTED, ExchangeAge.GENERALIZED):
-        assert queued_seen[age], f"nothing ever queued in {age.name}"
         assert model.ledger.dropped[age] > 0, f"nothing dropped in {age.name}"
         assert model.ledger.delivered[age] > 0, f"nothing delivered in {age.name}"
-    # Most of the demand cannot be served: drops dominate deliveries of human requests.
+    # One agent for about twice the calls one person can take: a large share of the calls is dropped.
     r = ExchangeAge.RESTRICTED
-    assert model.ledger.dropped[r] > model.ledger.delivered[r]
+    assert model.ledger.dropped[r] > 0.5 * model.ledger.delivered[r]
 
 
 def test_a_lossless_ample_platform_drops_nothing(tiny_scenario):

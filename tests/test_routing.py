@@ -188,7 +188,7 @@ def test_public_posts_reach_only_ties_of_the_poster(complex_run):
 
 
 def test_a_full_public_reach_shows_a_post_to_every_tie(tiny_scenario, run_model):
-    sc = tiny_scenario(0.0, 0.0, 1.0, wom={"public_reach": 1.0, "enabled": False})
+    sc = tiny_scenario(0.0, 0.0, 1.0, wom={"public_reach": 1.0, "enabled": False, "reshare_rate": 0.0})
     model, msgs = run_model(sc, ticks=1)
     posts = msgs.kind == MessageKind.PUBLIC_POST
     assert posts.sum() > 0

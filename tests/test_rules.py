@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from sim.rules import (
-    adoption,
+    acquisition,
     churn,
     contacts,
     expectations,
@@ -93,16 +93,21 @@ def test_lateness_penalty():
 
 
 # -------------------------------------------------------------- expectations (Boulding et al. 1993; Rust & Oliver 2000)
-def test_norms_adapt_with_a_ratchet_and_dreams_that_never_fall():
-    e, a, d = expectations.adapt_norms(0.6, 0.5, 0.8, 0.7, EXP)
-    assert (e, a, d) == pytest.approx((0.6 + 0.05 * 0.1, 0.5 + 0.02 * 0.2, 0.8))
-    e, a, d = expectations.adapt_norms(0.6, 0.5, 0.8, 0.3, EXP)
-    assert (e, a, d) == pytest.approx((0.6 - 0.05 * 0.3, 0.5 - 0.002 * 0.2, 0.8))
-    e, a, d = expectations.adapt_norms(0.6, 0.5, 0.8, 0.9, EXP)
+def test_norms_adapt_with_a_ratchet_on_smoothed_experience_and_dreams_that_never_fall():
+    # E follows the day's experience P = 0.7; A follows X - margin = 0.72 - 0.05 (up at 0.02); D stays above X.
+    e, a, d = expectations.adapt_norms(0.6, 0.5, 0.8, 0.7, 0.72, EXP)
+    assert (e, a, d) == pytest.approx((0.6 + 0.05 * 0.1, 0.5 + 0.02 * (0.67 - 0.5), 0.8))
+    # X - margin below A: A falls at the slower rate 0.005 (the ratchet)
+    e, a, d = expectations.adapt_norms(0.6, 0.7, 0.8, 0.3, 0.55, EXP)
+    assert (e, a, d) == pytest.approx((0.6 - 0.05 * 0.3, 0.7 - 0.005 * 0.2, 0.8))
+    # a single bad or good day moves E but not A when smoothed experience has not moved
+    _, a_good, _ = expectations.adapt_norms(0.6, 0.67, 0.8, 1.0, 0.72, EXP)
+    _, a_bad, _ = expectations.adapt_norms(0.6, 0.67, 0.8, 0.0, 0.72, EXP)
+    assert a_good == a_bad
+    _, _, d = expectations.adapt_norms(0.6, 0.5, 0.8, 0.9, 0.9, EXP)
     assert d == pytest.approx(0.8 + 0.01 * 0.1)
-    # the entitled level never exceeds the dreamed level
-    # (A would reach 1.0 at rate 1, D only 0.8 + 0.01 * 0.2)
-    _, a, d = expectations.adapt_norms(0.6, 0.8, 0.8, 1.0, replace_group(EXP, adequate_up_rate=1.0))
+    # the entitled level never exceeds the dreamed level (A would reach 0.95 at rate 1, D only 0.802)
+    _, a, d = expectations.adapt_norms(0.6, 0.8, 0.8, 1.0, 1.0, replace_group(EXP, adequate_up_rate=1.0))
     assert a == d == pytest.approx(0.802)
 
 
@@ -164,8 +169,14 @@ def test_message_fit_and_purchase():
 def test_staffing_and_meetings():
     fp = SC.firms[0]
     assert firms.human_capacity(replace(fp, human_capacity_per_tick=5.0), 2000, 0.0, [1, 0, 0]) == 10
-    # sized to demand: ceil(1.1 * 100 * (1 - 0.3)) when all exchange is restricted
-    assert firms.human_capacity(fp, 2000, 100.0, [1.0, 0.0, 0.0]) == math.ceil(1.1 * 100 * 0.7)
+    # the back office serves relayed requests, sized to demand: ceil(1.1 * 100 * 0.5) with half relayed
+    assert firms.human_capacity(fp, 2000, 100.0, [0.5, 0.5, 0.0]) == math.ceil(1.1 * 100 * 0.5)
+    # calls: 100 requests a day, all restricted, 30% automated -> 70 calls over 12 open hours of
+    # 6-minute calls = 0.5833 Erlangs; square-root staffing ceil(R + 0.5 sqrt(R)) = ceil(0.965) = 1
+    assert firms.phone_demand_per_day(fp, 100.0, [1.0, 0.0, 0.0]) == pytest.approx(70.0)
+    assert firms.phone_agents(fp, 70.0, SC.channels) == 1
+    assert firms.phone_agents(fp, 7000.0, SC.channels) == math.ceil(58.333 + 0.5 * math.sqrt(58.333))
+    assert firms.phone_agents(replace(fp, phone_agents=3), 7000.0, SC.channels) == 3
     # floor(10 advisors per 10k * 20k customers * 6 meetings) = 120
     assert firms.meeting_capacity(fp, 20_000) == 120
 
@@ -184,7 +195,7 @@ def test_privacy_evidence_and_personalization():
     assert privacy.personalization_bonus(fp, False, 0.1) == pytest.approx(0.1 * 0.5 * 0.3)
 
 
-# -------------------------------------------------------------- churn (Jones & Sasser 1995) and adoption (Bass 1969)
+# -------------------------------------------------------------- churn (Jones & Sasser 1995) and acquisition (Bass 1969)
 def test_churn_hazard_is_half_its_bound_at_the_threshold():
     bound = churn.daily_bound(SC.churn)
     assert bound == pytest.approx(0.6 / 365)
@@ -202,10 +213,17 @@ def test_switchers_choose_another_firm_by_reputation():
     assert new.tolist() == [1, 2, 0]
 
 
-def test_bass_adoption_probability():
-    wom = replace(SC.wom, adoption_p=0.01, adoption_q=0.3)
-    assert adoption.adoption_probability(np.array([3.0]), np.array([10]), wom)[0] == pytest.approx(0.1)
-    assert adoption.adoption_bound(wom) == pytest.approx(0.31)
+def test_acquisition_hazards_reduce_to_bass_without_valence():
+    acq = replace(SC.acquisition, innovation=0.01, imitation=0.3, valence_weight=0.0, offer_lift=0.0)
+    # p (1 + g (2 rep - 1)) (1 + L offer) = p whatever the reputation when g = 0
+    assert acquisition.own_reach_hazard(acq, np.array([0.9]), np.array([1.0]))[0] == pytest.approx(0.01)
+    assert acquisition.tie_weight(0.1, 0.0) == 1.0
+    # with valence: a delighted tie counts 1 + g, a desperate one 1 - g; reputation 1 doubles the reach
+    assert acquisition.tie_weight(1.0, 0.5) == pytest.approx(1.5)
+    assert acquisition.tie_weight(0.0, 1.0) == 0.0
+    assert acquisition.own_reach_hazard(replace(acq, valence_weight=1.0), np.array([1.0]),
+                                        np.array([0.0]))[0] == pytest.approx(0.02)
+    assert acquisition.acquisition_bound(acq, np.array([0.01, 0.02])) == pytest.approx(0.33)
 
 
 # -------------------------------------------------------------- the counter-based draws

@@ -59,7 +59,8 @@ def test_unknown_top_level_key_is_rejected_and_known_keys_listed():
 
 def test_unknown_key_in_a_section_is_rejected_with_its_section_path():
     err = _error("[run]\ntciks = 5\n")
-    _assert_reported(err, "run.tciks", "a known key in run (seed, ticks)", "an unknown key")
+    _assert_reported(err, "run.tciks", "a known key in run (seed, ticks, warmup_days, warmup_rate_cap, "
+                                       "warmup_speed)", "an unknown key")
 
 
 def test_unknown_key_in_an_array_table_names_the_entry():

@@ -113,7 +113,7 @@ def test_extreme_but_valid_parameters_keep_state_in_bounds(tiny_scenario):
         trust={"forgetting": 0.5, "negative_weight": 10.0, "broken_promise_weight": 50.0,
                "recognition_decay": 1.0, "attachment_rate": 1.0},
         channels={"quality_noise": 1.0},
-        wom={"base_rate": 1.0, "adoption_p": 1.0, "adoption_q": 5.0},
+        wom={"base_rate": 1.0}, acquisition={"innovation": 1.0, "imitation": 5.0},
         churn={"max_rate_per_year": 52.0})
     model = ExchangeModel(sc, rng=3)
     for t in range(15):

@@ -25,22 +25,29 @@ __all__ = ["adapt_norms", "anchor", "pulled"]
 
 
 @rule
-def adapt_norms(predicted, adequate, desired, experienced, exp):
-    """The three norms after one step toward today's experienced quality P (quality on [0, 1]).
+def adapt_norms(predicted, adequate, desired, experienced, smoothed, exp):
+    """The three norms after one day with contacts (quality on [0, 1]).
+
+    P is the day's experienced quality, X the consumer's smoothed experience
+    (updated with P before this step, rate ``expectations.experience_memory``).
 
     - ``E += a_E (P - E)``, a_E = ``expectations.predicted_rate`` (adaptive
-      expectations [1], adaptation level [4]);
-    - ``A += a (P - A)`` with a = ``adequate_up_rate`` when P > A, else
-      ``adequate_down_rate`` (the entitled level ratchets up [2]: an assumption
-      from the literature);
-    - ``D += a_D max(P - D, 0)``, a_D = ``desired_rate`` (dreams follow the best
-      seen and never fall);
+      expectations [1], adaptation level [4]): E tracks the mean experience
+      without bias, whatever the noise;
+    - the entitled level follows ``max(X - m, 0)`` (m = ``adequate_margin``: what one
+      accepts lies below what one usually gets [3]) with a ratchet: rate
+      ``adequate_up_rate`` when ``X - m > A``, else ``adequate_down_rate``
+      (entitlement rises faster than it falls [2]: an assumption from the
+      literature, applied to smoothed experience so that the noise of single
+      contacts does not ratchet it up);
+    - ``D += a_D max(X - D, 0)``, a_D = ``desired_rate`` (dreams follow the best
+      experience and never fall);
     - then ``A <= D`` is kept. Returns (E, A, D).
     """
     e = predicted + exp.predicted_rate * (experienced - predicted)
-    a = adequate + (exp.adequate_up_rate if experienced > adequate else exp.adequate_down_rate) * (
-        experienced - adequate)
-    d = desired + exp.desired_rate * max(experienced - desired, 0.0)
+    target = max(smoothed - exp.adequate_margin, 0.0)
+    a = adequate + (exp.adequate_up_rate if target > adequate else exp.adequate_down_rate) * (target - adequate)
+    d = desired + exp.desired_rate * max(smoothed - desired, 0.0)
     return e, min(a, d), d
 
 

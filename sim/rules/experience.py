@@ -112,9 +112,10 @@ def close_day(book, touched, gain, S, sat, exp, adapt):
     evidence join the evidence counts; the recognition gained is handed to
     the relationships pass (``gain``); when the day's contacts have weight w,
     with weighted means P (quality) and s (satisfaction),
-    satisfaction <- smoothed(satisfaction, s, sat.memory), reported quality
-    <- smoothed(reported, P, sat.reported_quality_memory), and (when
-    ``adapt``) the three norms take one step toward P
+    satisfaction <- smoothed(satisfaction, s, sat.memory), smoothed experience
+    (what the consumer reports to peers) <- smoothed(X, P,
+    expectations.experience_memory), and (when ``adapt``) the three norms take
+    one step
     (:func:`sim.rules.expectations.adapt_norms`). Returns the sum of P and
     the number of consumers with a weighted contact (the day's delivered
     quality is their ratio).
@@ -136,11 +137,11 @@ def close_day(book, touched, gain, S, sat, exp, adapt):
             hits += 1
             S.satisfaction[i] = np.float32(min(max(smoothed(np.float64(S.satisfaction[i]), s, sat.memory), 0.0),
                                                1.0))
-            S.last_quality[i] = np.float32(smoothed(np.float64(S.last_quality[i]), p,
-                                                    sat.reported_quality_memory))
+            x = smoothed(np.float64(S.last_quality[i]), p, exp.experience_memory)
+            S.last_quality[i] = np.float32(x)
             if adapt:
                 e, a, d = ex.adapt_norms(np.float64(S.predicted_quality[i]), np.float64(S.adequate_quality[i]),
-                                         np.float64(S.desired_quality[i]), p, exp)
+                                         np.float64(S.desired_quality[i]), p, x, exp)
                 S.predicted_quality[i] = np.float32(e)
                 S.adequate_quality[i] = np.float32(a)
                 S.desired_quality[i] = np.float32(d)

@@ -15,10 +15,11 @@ import math
 import numpy as np
 
 from sim.rules import trust as tr
+from sim.rules.callcentre import offered_load, square_root_staffing
 from sim.rules.jit import kernel, rule, u01
 
 __all__ = ["broadcast", "drifted_quality", "human_capacity", "listen", "meeting_capacity", "message_fit",
-           "purchase_probability", "reputation_step"]
+           "phone_agents", "phone_demand_per_day", "purchase_probability", "reputation_step"]
 
 
 @rule
@@ -49,19 +50,36 @@ def reputation_step(reputation, praise, complaints, rate):
 
 
 def human_capacity(fp, customers: int, demand_per_day: float, mix) -> float:
-    """Human answers a firm can give per day.
+    """Answers the firm's back office can give per day to relayed requests (a backlog).
 
     With ``human_capacity_per_tick`` c > 0: ``floor(c x customers / 1000)``.
-    Otherwise sized to demand: ``ceil(staffing_ratio x demand x human share)``
-    where the human share of requests is ``(restricted + complex x (1 -
-    answer_in_public)) (1 - automation_share) + generalized`` (relayed
-    requests all reach a person).
+    Otherwise sized to demand: ``ceil(staffing_ratio x demand x generalized share)``
+    (relayed requests all reach a person).
     """
     if fp.human_capacity_per_tick > 0:
         return math.floor(fp.human_capacity_per_tick * customers / 1000.0)
-    direct = mix[0] + mix[2] * (1 - fp.answer_in_public)
-    human_share = direct * (1 - fp.automation_share) + mix[1]
-    return float(np.ceil(fp.staffing_ratio * demand_per_day * human_share))
+    return float(np.ceil(fp.staffing_ratio * demand_per_day * mix[1]))
+
+
+def phone_demand_per_day(fp, demand_per_day: float, mix) -> float:
+    """Expected calls a day (first attempts): requests for a person made directly.
+
+    ``demand x (restricted + complex x (1 - answer_in_public)) x (1 - automation_share)``.
+    """
+    return demand_per_day * (mix[0] + mix[2] * (1 - fp.answer_in_public)) * (1 - fp.automation_share)
+
+
+def phone_agents(fp, calls_per_day: float, ch) -> int:
+    """People on the phone: ``phone_agents`` when set, else square-root staffing [Halfin & Whitt 1981].
+
+    ``ceil(R + beta sqrt(R))`` with the offered load R = calls per open hour x
+    mean call time (Erlangs), beta = ``staffing_beta``.
+    """
+    if fp.phone_agents > 0:
+        return int(fp.phone_agents)
+    hours = max(ch.phone_close_h - ch.phone_open_h, 0.01)
+    load = offered_load(calls_per_day / hours, ch.phone_service_min / 60.0)
+    return int(square_root_staffing(load, fp.staffing_beta)) if load > 0 else 0
 
 
 def meeting_capacity(fp, customers: int) -> float:

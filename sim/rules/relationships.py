@@ -23,7 +23,7 @@ __all__ = ["SUMMED", "add_summed", "adjust_sums", "attachment_step", "recognitio
 
 #: Quantities summed over active consumers by :func:`relationships`, in this order (the outcome means).
 SUMMED = ("trust", "trust_sq", "attachment", "recognition", "satisfaction", "predicted_quality",
-          "adequate_quality", "desired_quality", "expected_response_h")
+          "adequate_quality", "desired_quality", "expected_response_h", "predicted_start")
 
 
 @rule
@@ -59,6 +59,7 @@ def add_summed(sums, S, i, sign):
     sums[6] += sign * np.float64(S.adequate_quality[i])
     sums[7] += sign * np.float64(S.desired_quality[i])
     sums[8] += sign * np.float64(S.expected_response_h[i])
+    sums[9] += sign * np.float64(S.predicted_start[i])
 
 
 @kernel

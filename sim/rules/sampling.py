@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["bernoulli_candidates", "bernoulli_indices", "poisson_events", "poisson_events_by_range", "thinned"]
+__all__ = ["bernoulli_candidates", "bernoulli_indices", "poisson_events", "poisson_events_by_range", "thinned",
+           "thinned_mask"]
 
 
 def poisson_events(rng: np.random.Generator, rate: np.ndarray, rate_max: float | None = None,
@@ -119,4 +120,9 @@ def thinned(rng: np.random.Generator, cand: np.ndarray, p: np.ndarray, p_max: fl
     ``p[i] <= p_max`` for every consumer while computing ``p`` for the
     candidates alone.
     """
-    return cand[rng.random(cand.shape[0]) * p_max < p]
+    return cand[thinned_mask(rng, p, p_max)]
+
+
+def thinned_mask(rng: np.random.Generator, p: np.ndarray, p_max: float) -> np.ndarray:
+    """Which of candidates drawn at ``p_max`` succeed with probability ``p`` (see :func:`thinned`)."""
+    return rng.random(p.shape[0]) * p_max < p

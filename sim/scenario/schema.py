@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "AcquisitionParams",
     "AGE_SHARES",
     "ChannelParams",
     "ChurnParams",
@@ -91,6 +92,15 @@ class RunParams:
                        meaning="Number of ticks to simulate (one tick is one day).")
     seed: int = param(1, unit="", bounds=(0, 2**63 - 1),
                       meaning="Root seed of the run's random-number tree.")
+    warmup_days: int = param(40, unit="days", bounds=(0, 3650),
+                             meaning="Days simulated before day 1, with every rate sped up by warmup_speed and "
+                                     "nothing scheduled, so that day 1 starts from the rules' steady state "
+                                     "(0 = start from the scenario's initial values).")
+    warmup_speed: float = param(30.0, unit="x", bounds=(1.0, 1000.0),
+                                meaning="How many days of adaptation one warm-up day stands for (every rate and "
+                                        "hazard is multiplied by it, capped at warmup_rate_cap).")
+    warmup_rate_cap: float = param(0.5, unit="1/step", bounds=(0.01, 1.0),
+                                   meaning="Largest adaptation rate a sped-up warm-up day may use.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +108,11 @@ class PopulationParams:
     """Size of the consumer population and memory guard."""
 
     consumers: int = param(20_000, unit="consumers", bounds=(10, 50_000_000),
-                           meaning="Number of consumers (their state lives in numpy arrays).")
+                           meaning="Number of consumers in the market: the firms' customers and the prospects "
+                                   "(consumers of no firm in the model, for instance customers of outside "
+                                   "competitors), who can become customers.")
+    prospect_share: float = param(0.1, unit="share", bounds=SHARE,
+                                  meaning="Share of consumers who are prospects at the start (the outside option).")
     memory_limit_gib: float = param(16.0, unit="GiB", bounds=(0.1, 1024.0),
                                     meaning="A run whose predicted peak memory exceeds this is refused.")
     trait_spread: float = param(0.15, unit="share sd", bounds=(0.0, 1.0),
@@ -132,8 +146,13 @@ class SegmentParams:
     time_sensitivity: float = param(0.5, unit="share", bounds=SHARE,
                                     meaning="Weight of response time in a request's satisfaction.")
     patience_h: float = param(72.0, unit="hours", bounds=(0.1, 10000.0),
-                              meaning="Mean time a consumer waits in a queue before abandoning.",
+                              meaning="Mean time a consumer's request waits in a backlog (platform, back "
+                                      "office) before it is given up.",
                               source="Erlang A (Palm 1943; Brown et al. 2005)")
+    phone_patience_min: float = param(4.0, unit="minutes", bounds=(0.01, 100000.0),
+                                      meaning="Mean time a caller holds the line before hanging up (patience, "
+                                              "exponential per call).",
+                                      source="Brown et al. 2005; Mandelbaum & Zeltyn 2007")
     privacy_sensitivity: float = param(0.5, unit="share", bounds=SHARE,
                                        meaning="Mean sensitivity to data asked beyond need.",
                                        source="Awad & Krishnan 2006")
@@ -172,7 +191,31 @@ class ChannelParams:
     automated_response_h: float = param(0.1, unit="hours", bounds=(0.0, 1000.0),
                                         meaning="Response time of an automated answer.")
     human_response_h: float = param(2.0, unit="hours", bounds=(0.0, 1000.0),
-                                    meaning="Handling time of a human answer when no queue.")
+                                    meaning="Handling time of a back-office answer (a relayed request, a backlog).")
+    phone_open_h: float = param(8.0, unit="hour of day", bounds=(0.0, 23.99),
+                                meaning="The phone lines open (synchronous channel: callers wait on the line).")
+    phone_close_h: float = param(20.0, unit="hour of day", bounds=(0.01, 24.0),
+                                 meaning="The phone lines close (0 to 24: always open).")
+    phone_service_min: float = param(6.0, unit="minutes", bounds=(0.01, 600.0), source="Brown et al. 2005",
+                                     meaning="Mean time a person spends on one call.")
+    phone_service_distribution: str = param("lognormal", choices=("lognormal", "exponential"),
+                                            source="Brown et al. 2005",
+                                            meaning="Distribution of call times (exponential: the Erlang case).")
+    phone_service_cv: float = param(1.0, unit="", bounds=(0.0, 10.0), source="Brown et al. 2005 (lognormal)",
+                                    meaning="Coefficient of variation of lognormal call times (0: all equal).")
+    retrial_share: float = param(0.5, unit="share", bounds=SHARE,
+                                 source="Aguir et al. 2004 (assumption on the size)",
+                                 meaning="Share of callers who hung up, or were told to call back, who call again.")
+    retrial_delay_h: float = param(2.0, unit="hours", bounds=(0.0, 1000.0),
+                                   meaning="Mean delay before a caller calls again (exponential).")
+    service_level_s: float = param(20.0, unit="seconds", bounds=(0.0, 3600.0),
+                                   meaning="Answer-time target of the service level (share answered within it).")
+    agent_cost_per_hour_eur: float = param(35.0, unit="EUR/agent-hour", bounds=(0.0, 10000.0),
+                                           meaning="Cost of one person on the phone for one hour (paid whether "
+                                                   "calls come or not).")
+    waiting_cost_per_hour_eur: float = param(10.0, unit="EUR/waiting hour", bounds=(0.0, 10000.0),
+                                             meaning="Value the firm puts on one hour its callers spend on hold "
+                                                     "(for decisions; not a cash cost).")
     automated_recognition: float = param(0.05, unit="share", bounds=SHARE,
                                          meaning="Recognition value of an automated contact.",
                                          source="seed 001")
@@ -251,9 +294,16 @@ class FirmParams:
                                     source="seed 001")
     human_capacity_per_tick: float = param(0.0, unit="answers/day per 1000 customers",
                                            bounds=(0.0, 10000.0),
-                                           meaning="Human answering capacity; 0 means sized to demand.")
+                                           meaning="Back-office capacity for relayed requests (a backlog); 0 means "
+                                                   "sized to demand.")
     staffing_ratio: float = param(1.1, unit="capacity/demand", bounds=(0.1, 10.0),
-                                  meaning="When human capacity is 0: staff sized to this multiple of expected demand.")
+                                  meaning="When back-office capacity is 0: sized to this multiple of expected demand.")
+    phone_agents: int = param(0, unit="people", bounds=(0, 1_000_000),
+                              meaning="People answering the phone while the lines are open (0: staffed by the "
+                                      "square-root rule with staffing_beta).")
+    staffing_beta: float = param(0.5, unit="", bounds=(-3.0, 10.0), source="Halfin & Whitt 1981",
+                                 meaning="Quality of service of square-root staffing: agents = ceil(R + beta "
+                                         "sqrt(R)), R the offered load in Erlangs.")
     advisors_per_10k: float = param(10.0, unit="advisors per 10,000 customers", bounds=(0.0, 10000.0),
                                     meaning="Advisors employed (each has a portfolio of relationships).",
                                     source="seed 000")
@@ -406,9 +456,6 @@ class SatisfactionParams:
                           meaning="Weight of a day's experience in the satisfaction state.")
     initial: float = param(0.5, unit="[0,1]", bounds=SHARE,
                            meaning="Satisfaction at the start and when a relationship begins with a new firm.")
-    reported_quality_memory: float = param(0.3, unit="1/contact-day", bounds=SHARE, source="assumption",
-                                           meaning="Weight of a day's perceived quality in the quality a consumer "
-                                                   "reports to peers.")
     complaint_below: float = param(0.3, unit="[0,1]", bounds=SHARE, source="assumption",
                                    meaning="An answer whose satisfaction falls below this is a complaint.")
 
@@ -420,10 +467,18 @@ class ExpectationParams:
     enabled: bool = param(True, meaning="Expectations adapt to experience and to peers (off: fixed norms).")
     predicted_rate: float = param(0.05, unit="1/contact-day", bounds=SHARE, source="Boulding et al. 1993; Helson 1964",
                                   meaning="Adaptation of the predicted level toward experience.")
-    adequate_up_rate: float = param(0.02, unit="1/contact-day", bounds=SHARE, source="Rust & Oliver 2000 (ratchet)",
+    adequate_up_rate: float = param(0.05, unit="1/contact-day", bounds=SHARE, source="Rust & Oliver 2000 (ratchet)",
                                     meaning="Rise of the entitled level when experience exceeds it.")
-    adequate_down_rate: float = param(0.002, unit="1/contact-day", bounds=SHARE,
+    adequate_down_rate: float = param(0.005, unit="1/contact-day", bounds=SHARE,
                                       meaning="Fall of the entitled level when experience is below it.")
+    experience_memory: float = param(0.1, unit="1/contact-day", bounds=SHARE, source="assumption",
+                                     meaning="Weight of a day's perceived quality in smoothed experience: what a "
+                                             "consumer reports to peers, and what the entitled and dreamed levels "
+                                             "follow.")
+    adequate_margin: float = param(0.05, unit="quality", bounds=SHARE,
+                                   source="Zeithaml et al. 1993 (assumption on the size)",
+                                   meaning="The entitled level follows smoothed experience minus this margin: "
+                                           "what one accepts lies below what one usually gets.")
     desired_rate: float = param(0.01, unit="1/contact-day", bounds=SHARE,
                                 meaning="Rise of the dreamed level when experience exceeds it.")
     response_rate: float = param(0.05, unit="1/answer", bounds=SHARE,
@@ -504,10 +559,15 @@ class WomParams:
                                      meaning="Increase of talk per unit of help recently received.")
     public_reach: float = param(1.0, unit="share of ties", bounds=SHARE, source="seed 004",
                                 meaning="Share of ties that see a public post (private talk reaches one tie).")
-    adoption_p: float = param(0.0, unit="1/day", bounds=SHARE, source="Bass 1969",
-                              meaning="Bass innovation rate for the adoption submodel (0 = off).")
-    adoption_q: float = param(0.0, unit="1/day", bounds=(0.0, 5.0), source="Bass 1969",
-                              meaning="Bass imitation rate: hazard per adopted share of ties.")
+    reshare_rate: float = param(0.03, unit="share", bounds=SHARE, source="seed 001; seed 004 (assumption on the size)",
+                                meaning="Probability that a consumer of neutral propensity who sees a public post "
+                                        "reshares it to its own ties (x 2 share_propensity).")
+    answer_damping: float = param(0.5, unit="share", bounds=SHARE, source="seed 004 (assumption on the size)",
+                                  meaning="Share of resharing a public answer from the firm takes away from the "
+                                          "post it answers.")
+    max_exposures_per_day: int = param(2_000_000, unit="exposures", bounds=(1000, 1_000_000_000),
+                                       meaning="Bound on the exposures of public posts processed per day; "
+                                               "cascades beyond it are cut and counted as truncated.")
     help_per_answer: float = param(0.2, unit="help/day", bounds=SHARE, source="Gouldner 1960 (assumption on the size)",
                                    meaning="Felt help added on a day the firm answers a consumer's request.")
     help_per_peer_message: float = param(0.1, unit="help/message", bounds=SHARE, source="Gouldner 1960",
@@ -533,6 +593,25 @@ class PrivacyParams:
                                  meaning="Negative evidence from one misuse event x sensitivity.")
     personalization_gain: float = param(0.1, unit="quality", bounds=SHARE, source="Aguirre et al. 2015",
                                         meaning="Quality added by full personalisation with all the data it needs.")
+
+
+@dataclass(frozen=True, slots=True)
+class AcquisitionParams:
+    """Prospects become customers: reputation, offers and word-of-mouth (Bass 1969 as a special case)."""
+
+    enabled: bool = param(True, meaning="Prospects can become customers.")
+    innovation: float = param(0.001, unit="1/day", bounds=SHARE, source="Bass 1969 (p)",
+                              meaning="Daily hazard of becoming a customer of a firm of neutral reputation, "
+                                      "from the firm's own reach (advertising, branches, offers).")
+    imitation: float = param(0.002, unit="1/day", bounds=(0.0, 5.0), source="Bass 1969 (q)",
+                             meaning="Daily hazard per share of one's ties who are customers of the firm "
+                                     "(word-of-mouth).")
+    valence_weight: float = param(1.0, unit="share", bounds=SHARE, source="Goldenberg et al. 2007",
+                                  meaning="How much reputation and the satisfaction of customer ties raise or "
+                                          "lower acquisition (0: Bass, valence plays no part; 1: a fully "
+                                          "dissatisfied tie deters as much as a delighted one attracts).")
+    offer_lift: float = param(1.0, unit="share", bounds=(0.0, 100.0), source="assumption",
+                              meaning="Increase of a firm's own-reach hazard on the days it broadcasts an offer.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -632,6 +711,7 @@ class Scenario:
     trust: TrustParams = section(TrustParams, "Trust rule.")
     wom: WomParams = section(WomParams, "Word-of-mouth.")
     privacy: PrivacyParams = section(PrivacyParams, "Privacy calculus.")
+    acquisition: AcquisitionParams = section(AcquisitionParams, "Acquisition of prospects.")
     churn: ChurnParams = section(ChurnParams, "Churn and switching.")
     campaign: CampaignParams = section(CampaignParams, "Campaign experiment.")
     failure: FailureParams = section(FailureParams, "Service failure.")

@@ -1,15 +1,19 @@
-"""Word-of-mouth adoption on a complete graph follows the Bass curve.
+"""Acquisition on a complete graph, configured as the Bass model, follows the Bass curve.
 
 Oracle: Bass (1969), F(t) = (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t}), the
-closed form of dF/dt = (p + qF)(1 - F). The agent rule is the per-day hazard
-p + q * (adopted ties / ties); on a complete graph the adopted share of ties is
-the population's (minus oneself). Only external (p) and imitation (q)
-influence act: other word-of-mouth is switched off.
+closed form of dF/dt = (p + qF)(1 - F). The agent rule (sim/rules/acquisition.py)
+is the per-day hazard p + q * (customer ties / ties) once valence and offers
+play no part, every consumer starts as a prospect and nobody churns; on a
+complete graph the customer share of ties is the population's (minus oneself).
+Other word-of-mouth is switched off.
 
-Tolerance: the model steps in whole days, so it lags the continuous curve by
-at most about half a day of growth; with p = 0.003 and q = 0.04 per day the
-worst gap of the mean over three runs of 1,000 consumers is about 0.02.
-We allow 0.035.
+The model steps in whole days: its expected path is the discrete Bass
+recursion F(t+1) = F(t) + (p + q F(t)) (1 - F(t)) (Bass 1969 estimated the
+model in this discrete form), which runs ahead of the continuous curve while
+growth accelerates (an Euler step of a convex curve), by at most about 0.01
+here. The mean of four runs of 2,000 consumers must stay within 0.035 of both
+(the take-off's timing varies from run to run: with 1,000 consumers and three
+runs the mean strays up to 0.045).
 """
 
 import numpy as np
@@ -25,20 +29,31 @@ def bass(t, p, q):
     return (1 - e) / (1 + (q / p) * e)
 
 
-def test_adoption_on_a_complete_graph_follows_the_bass_curve():
-    sc = small(consumers=1000, ticks=TICKS, network__kind="complete", wom__enabled=False,
-               wom__adoption_p=P, wom__adoption_q=Q)
-    curves = [run(sc, seed)[0]["adoption"].to_numpy() for seed in (1, 2, 3)]
+def bass_discrete(ticks, p, q):
+    f, out = 0.0, []
+    for _ in range(ticks):
+        f = f + (p + q * f) * (1 - f)
+        out.append(f)
+    return np.array(out)
+
+
+def _bass(ticks, p, q):
+    return small(consumers=2000, ticks=ticks, network__kind="complete", wom__enabled=False,
+                 population__prospect_share=1.0, run__warmup_days=0, acquisition__innovation=p,
+                 acquisition__imitation=q, acquisition__valence_weight=0.0, acquisition__offer_lift=0.0)
+
+
+def test_acquisition_on_a_complete_graph_follows_the_bass_curve():
+    sc = _bass(TICKS, P, Q)
+    curves = [run(sc, seed)[0]["customer_share"].to_numpy() for seed in (1, 2, 3, 4)]
     simulated = np.mean(curves, axis=0)
-    expected = bass(np.arange(1, TICKS + 1), P, Q)
-    assert np.max(np.abs(simulated - expected)) < 0.035
+    assert np.max(np.abs(simulated - bass_discrete(TICKS, P, Q))) < 0.035
+    assert np.max(np.abs(simulated - bass(np.arange(1, TICKS + 1), P, Q))) < 0.035
     # Sanity: the curve really is S-shaped (takes off, then saturates).
     assert simulated[20] < 0.15 and simulated[-1] > 0.98
 
 
-def test_without_imitation_adoption_is_slower_than_bass():
-    sc = small(consumers=1000, ticks=100, network__kind="complete", wom__enabled=False,
-               wom__adoption_p=P, wom__adoption_q=0.0)
-    only_p = run(sc, 1)[0]["adoption"].iloc[-1]
+def test_without_imitation_acquisition_is_slower_than_bass():
+    only_p = run(_bass(100, P, 0.0), 1)[0]["customer_share"].iloc[-1]
     assert abs(only_p - (1 - (1 - P) ** 100)) < 0.05
     assert only_p < bass(100, P, Q) - 0.3

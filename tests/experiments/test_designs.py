@@ -122,4 +122,4 @@ def test_summaries_at_chosen_ticks_follow_each_outcomes_registry_rule():
     assert s["trust"].tolist() == [0.5, 0.6, 0.7]  # last recorded value
     assert s["delivered_quality"].tolist() == pytest.approx([0.2, 0.4, 0.4])
     assert s["churn"].tolist() == [1.0, 3.0, 6.0]
-    assert np.isnan(summarize(t, ["adoption"], [4])["adoption"].iloc[0])
+    assert np.isnan(summarize(t, ["acquired"], [4])["acquired"].iloc[0])
