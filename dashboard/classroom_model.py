@@ -85,8 +85,10 @@ MAX_CLASSROOM_CONSUMERS = 300
 #: Faster trust dynamics, for the classroom only: a lesson lasts weeks, not years. Evidence
 #: is forgotten in days (10% a day instead of 1%), customers start with little of it, and an
 #: answer, a friend's recommendation or warning and a public post each carry more of it, so
-#: a few contacts visibly move a node's colour within a lesson and customers drift apart.
+#: a few contacts visibly move a node's colour within a lesson and customers drift apart. A
+#: lesson starts from the preset's initial values (no warm-up): the class watches them change.
 CLASSROOM_DYNAMICS: dict[str, float] = {
+    "run.warmup_days": 0,
     "trust.forgetting": 0.9,
     "trust.initial_positive": 1.0,
     "trust.initial_negative": 0.5,
