@@ -94,9 +94,9 @@ def test_lateness_penalty():
 
 # -------------------------------------------------------------- expectations (Boulding et al. 1993; Rust & Oliver 2000)
 def test_norms_adapt_with_a_ratchet_on_smoothed_experience_and_dreams_that_never_fall():
-    # E follows the day's experience P = 0.7; A follows X - margin = 0.72 - 0.05 (up at 0.02); D stays above X.
+    # E follows the day's experience P = 0.7; A follows X - margin = 0.72 - 0.05 (up at 0.05); D stays above X.
     e, a, d = expectations.adapt_norms(0.6, 0.5, 0.8, 0.7, 0.72, EXP)
-    assert (e, a, d) == pytest.approx((0.6 + 0.05 * 0.1, 0.5 + 0.02 * (0.67 - 0.5), 0.8))
+    assert (e, a, d) == pytest.approx((0.6 + 0.05 * 0.1, 0.5 + 0.05 * (0.67 - 0.5), 0.8))
     # X - margin below A: A falls at the slower rate 0.005 (the ratchet)
     e, a, d = expectations.adapt_norms(0.6, 0.7, 0.8, 0.3, 0.55, EXP)
     assert (e, a, d) == pytest.approx((0.6 - 0.05 * 0.3, 0.7 - 0.005 * 0.2, 0.8))

@@ -53,7 +53,7 @@ CASES = [
     ("complaints resolved by a person rebuild trust", {"firms__0__automation_share": 0.8},
      {"firms__0__complaint_resolution": 0.8}, {}, "trust", "last", +1, 0.005),
     ("service failure", {"failure__start_tick": 50, "failure__affected_share": 0.3},
-     {"failure__enabled": True}, {}, "satisfaction", "mean", -1, 0.005),
+     {"failure__enabled": True}, {}, "satisfaction", "mean", -1, 0.003),
 ]
 
 
