@@ -66,3 +66,29 @@ def test_a_run_taken_from_the_cache_says_so():
     assert run.timing_words == "from cache"
     run.computed, run.from_cache, run.wall_s = 1, 1, 2.5
     assert run.timing_words == "1 run(s) computed in 2.5 s, 1 from cache"
+
+
+def test_a_run_asked_twice_is_counted_as_work_once(monkeypatch):
+    import time
+
+    from dashboard import runs
+
+    real = runs.cached_run
+    done: set = set()
+
+    def slow_run(text, seed, ticks, _progress=None):
+        if (text, seed) not in done and _progress:
+            for d in range(1, ticks + 1):
+                _progress(d, ticks)
+                time.sleep(0.03)
+            done.add((text, seed))
+        return real(text, seed, ticks)
+
+    monkeypatch.setattr(runs, "cached_run", slow_run)
+    same = _text(3)  # no lever changed: the what-if is the baseline
+    calls: list[float] = []
+    base_res, res = run_jobs([Job("Baseline", same, (7,), 12), Job("Run 1", same, (7,), 12)],
+                             lambda f, t: calls.append(f))
+    assert not any(base_res.from_cache) and res.all_cached
+    during = [f for f in calls if f < 1.0]
+    assert during and max(during) > 0.6  # the baseline's days are the whole of the work
