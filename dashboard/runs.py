@@ -201,12 +201,19 @@ def run_jobs(
 
     The progress fraction counts simulated days over all the days still to
     compute, so it reads the same whichever job is running; runs already in
-    the cache count for nothing and are said to come from it.
+    the cache, or asked twice, count once at most and are said to come from
+    the cache.
     """
     ticks_of = {id(j): max(int(j.ticks), 1) for j in jobs}
-    todo = [
-        [not is_cached(j.text, s, j.ticks) for s in j.seeds] for j in jobs
-    ]  # per replication: still to compute?
+    todo: list[list[bool]] = []  # per replication: still to compute?
+    planned: set[tuple[str, int, int]] = set()
+    for j in jobs:
+        row = []
+        for s in j.seeds:
+            key = (j.text, int(s), int(j.ticks))
+            row.append(key not in planned and not is_cached(*key))
+            planned.add(key)  # the same run asked twice (no lever changed) is computed once
+        todo.append(row)
     total = sum(ticks_of[id(j)] * sum(t) for j, t in zip(jobs, todo, strict=True)) or 1
     done_days = 0
     state = {"day": 0, "called": False}

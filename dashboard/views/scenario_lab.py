@@ -129,7 +129,10 @@ def _choose_base() -> tuple[str, Scenario | None]:
         format_func=lambda n: options.get(n) or n,
         help="Each preset answers one question; the list shows the question.",
     )
-    st.caption(f"Preset file: {escape_md(choice)}")
+    if choice.startswith(UPLOAD_PREFIX):
+        st.caption("The scenario file you uploaded, as read and checked.")
+    else:
+        st.caption(f"Preset file: {escape_md(choice)}.toml")
     try:
         return choice, _load_base(choice)
     except ScenarioError as exc:

@@ -1,6 +1,9 @@
 """Runs of the Scenario lab: honest progress, and cached runs said to come from the cache."""
 
 import re
+import time
+
+import pytest
 
 from dashboard.runs import Job, cached_count, is_cached, run_jobs, scenario_text
 from sim import load_scenario
@@ -13,16 +16,16 @@ def _text(seed_salt: int) -> str:
     return scenario_text(sc)
 
 
-def test_progress_counts_days_of_the_runs_still_to_compute(monkeypatch):
-    import time
-
+@pytest.fixture
+def slow_days(monkeypatch):
+    """The real runs, but each day of a first run reported slowly enough for the progress
+    loop (which looks every 0.1 s) to see it."""
     from dashboard import runs
 
     real = runs.cached_run
     computed: set = set()
 
     def slow_run(text, seed, ticks, _progress=None):
-        """The real run, but each day reported slowly enough for the progress loop to see it."""
         if (text, seed) not in computed and _progress:
             for d in range(1, ticks + 1):
                 _progress(d, ticks)
@@ -31,6 +34,9 @@ def test_progress_counts_days_of_the_runs_still_to_compute(monkeypatch):
         return real(text, seed, ticks)
 
     monkeypatch.setattr(runs, "cached_run", slow_run)
+
+
+def test_progress_counts_days_of_the_runs_still_to_compute(slow_days):
     base, what_if = _text(1), _text(2)
     seeds = (101, 102)
     first = run_jobs([Job("Baseline", base, seeds, 12)])  # now in the cache
@@ -66,3 +72,13 @@ def test_a_run_taken_from_the_cache_says_so():
     assert run.timing_words == "from cache"
     run.computed, run.from_cache, run.wall_s = 1, 1, 2.5
     assert run.timing_words == "1 run(s) computed in 2.5 s, 1 from cache"
+
+
+def test_a_run_asked_twice_is_counted_as_work_once(slow_days):
+    same = _text(3)  # no lever changed: the what-if is the baseline
+    calls: list[float] = []
+    base_res, res = run_jobs([Job("Baseline", same, (7,), 12), Job("Run 1", same, (7,), 12)],
+                             lambda f, t: calls.append(f))
+    assert not any(base_res.from_cache) and res.all_cached
+    during = [f for f in calls if f < 1.0]
+    assert during and max(during) > 0.6  # the baseline's days are the whole of the work

@@ -117,6 +117,7 @@ def test_two_runs_compare_side_by_side_with_b_minus_a(app):
 
 def test_at_most_four_runs_are_kept_and_remove_frees_a_slot(app):
     small_lab(app, consumers=200, ticks=5)
+    app.selectbox(key="lab:default_bank:reps").set_value(1)
     for seed in range(5):
         app.number_input(key="lab:default_bank:seed").set_value(seed + 1)
         press_run(app)  # the new seed and the click arrive in the same script run
