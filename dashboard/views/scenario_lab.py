@@ -131,8 +131,8 @@ def _choose_base() -> tuple[str, Scenario | None]:
     )
     if choice.startswith(UPLOAD_PREFIX):
         st.caption("The scenario file you uploaded, as read and checked.")
-    else:
-        st.caption(f"Preset file: {escape_md(choice)}.toml")
+    else:  # the box is narrow: the whole question, then the file it comes from
+        st.caption(f"{escape_md(options[choice])} (preset file {escape_md(choice)}.toml)")
     try:
         return choice, _load_base(choice)
     except ScenarioError as exc:
