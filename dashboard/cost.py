@@ -64,10 +64,13 @@ def _complex_share(sc: Scenario) -> float:
 
 
 def raw_predict_s(sc: Scenario, ticks: int) -> float:
-    """The benchmark model of one run's wall time, in seconds, before this server's correction."""
+    """The benchmark model of one run's wall time, in seconds, before this server's correction.
+
+    The warm-up's days (``run.warmup_days``, simulated before day 1) cost as much as the run's.
+    """
     n = int(sc.population.consumers)
     per_day = _TICK_S + n * _CONSUMER_DAY_S * (1.0 + _COMPLEX_EXTRA * _complex_share(sc))
-    return _SETUP_S + n * _GRAPH_S_PER_CONSUMER + int(ticks) * per_day
+    return _SETUP_S + n * _GRAPH_S_PER_CONSUMER + (int(ticks) + int(sc.run.warmup_days)) * per_day
 
 
 _LOCK = threading.Lock()
