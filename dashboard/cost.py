@@ -42,7 +42,7 @@ AUTO_REPLICATIONS: tuple[tuple[float, int], ...] = ((2.0, 5), (10.0, 3), (30.0, 
 
 _SETUP_S = 0.05
 _GRAPH_S_PER_CONSUMER = 1.3e-6
-_TICK_S = 4e-4
+_TICK_S = 2.5e-3
 _CONSUMER_DAY_S = 7e-8
 _COMPLEX_EXTRA = 1.5  #: mostly-public exchange costs up to 2.5 times as much per consumer-day
 
