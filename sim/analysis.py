@@ -138,9 +138,14 @@ def t_intervals(groups: Any, level: float = 0.95) -> pd.DataFrame:
 
 
 def welch_ci(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Difference of means a - b with a Welch t confidence interval: (effect, low, high)."""
+    """Difference of means a - b with a Welch t confidence interval: (effect, low, high).
+
+    With fewer than two values in either group there is no interval: all three are NaN.
+    """
     a = np.asarray(a, float)
     b = np.asarray(b, float)
+    if a.size < 2 or b.size < 2:
+        return float("nan"), float("nan"), float("nan")
     diff = a.mean() - b.mean()
     va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
     se = np.sqrt(va + vb)

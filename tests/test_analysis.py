@@ -152,3 +152,12 @@ def test_the_results_reader_keeps_every_column_of_every_file(tmp_path):
     assert runs["tick"].tolist() == [1, 2]
     assert runs["trust"].tolist()[0] == 0.5 and math.isnan(runs["trust"].tolist()[1])
     assert math.isnan(runs["churn"].tolist()[0]) and runs["churn"].tolist()[1] == 3.0
+
+
+def test_welch_interval_needs_two_values_in_each_group():
+    from sim.analysis import welch_ci
+
+    assert all(np.isnan(x) for x in welch_ci(np.array([1.0, 2.0, 3.0]), np.array([])))
+    eff, lo, hi = welch_ci(np.array([1.0, 2.0, 3.0]), np.array([2.0, 3.0, 4.0]))
+    # equal variances (1) and sizes: se = sqrt(2/3), dof = 4, t(0.975, 4) = 2.776445
+    assert eff == -1.0 and hi - eff == pytest.approx(2.776445 * np.sqrt(2 / 3), rel=1e-6)
