@@ -1,25 +1,26 @@
 """Predict a run's peak memory from its scenario and refuse runs that would not fit.
 
-The prediction is meant as an upper bound: a sum linear in consumers, in
-stored (directed) ties and in the influence edges the tracker may hold, times
-a safety margin. Its constants are fitted to the peak resident set size
-(VmHWM) of fresh processes running ``simulate`` (every mechanism on, 365
-days, compiled passes cached) on a 64-bit Linux machine with Python 3.12 and
-numpy 2; ``benchmarks/bench.py --child N`` measures the bank_5m preset:
+The prediction is an upper bound for runs like the bank_5m preset: a sum
+linear in consumers, in stored (directed) ties and in the influence edges
+the tracker may hold, times a safety margin. Its constants are fitted to the
+peak resident set size (VmHWM) of fresh processes running ``simulate``
+(every mechanism on, the warm-up and 365 days, compiled passes cached) on a
+64-bit Linux machine with Python 3.12 and numpy 2;
+``benchmarks/bench.py --child N`` measures the bank_5m preset:
 
 =========  =========  ==========  =====
 consumers  peak GiB   estimate    ratio
 =========  =========  ==========  =====
-50k        0.34       0.45        1.34
-200k       0.45       0.50        1.12
-1M         0.65       0.75        1.15
-2M         0.87       1.06        1.21
-5M         1.74       2.00        1.15
+50k        0.35       0.49        1.40
+200k       0.46       0.54        1.18
+500k       0.58       0.63        1.08
+1M         0.70       0.79        1.13
+2M         0.96       1.10        1.14
+5M         1.83       2.04        1.11
 =========  =========  ==========  =====
 
-Also measured under the estimate: 20 and 40 ties per consumer, the other
-graph kinds, and word-of-mouth ten times the bank's (everyone sharing; the
-closest case, 5-7% under the estimate at 20k, 50k and 1M consumers).
+Every shipped preset at its own size peaks under the estimate too (the
+closest, complex_age: 0.41 GiB against 0.49).
 
 The terms:
 
@@ -29,15 +30,25 @@ The terms:
   pending bound plus the kept edges, held while a merge sorts them. Whether a
   run fills the bound depends on how much word-of-mouth it has, which only
   the run tells: the estimate counts it full, so a run with little
-  word-of-mouth (under about two million peer messages, as the bank below
-  200k consumers) peaks up to 0.15 GiB (30-50%) below the estimate;
+  word-of-mouth (the bank below 200k consumers) peaks up to 0.15 GiB (30-50%)
+  below the estimate;
 - per consumer: state (sim/state.py), the day book (sim/rules/daybook.py),
   influence totals, talker, recognition and touched buffers, adopted-tie
   counts, graph row offsets and the day's per-consumer temporaries;
-- per directed tie: the CSR index and what the day's word-of-mouth passes and
-  the graph's construction hold per tie (measured: 12-15 bytes);
+- per directed tie: the CSR index and what the graph's construction holds
+  per tie;
 - on the networkx path (smaller graphs), what networkx holds per node and
   per tie while the graph is built.
+
+What the estimate does not see: the memory of a day's word-of-mouth grows
+with its volume (the exposures of public posts and their cascades, the
+messages between peers), which depends on the scenario's behaviour and on
+the run, not on its size alone. Runs with far more word-of-mouth per
+consumer than the bank exceed the estimate at large sizes: measured, ten
+times the bank's word-of-mouth rate peaks at 0.55 GiB at 200k consumers and
+1.12 GiB at 1M (estimates 0.54, 0.79); complex_age scaled to 1M consumers
+1.30 GiB (estimate 0.79); the bank with 40 ties per consumer at 200k 0.81 GiB
+(estimate 0.63). ``wom.max_exposures_per_day`` bounds the cascades' share.
 
 The estimate is for runs whose compiled passes are cached: the first large
 run after installation also compiles them, which adds about 0.1-0.2 GiB once
@@ -55,10 +66,10 @@ __all__ = ["MemoryError_", "check_memory", "estimate_peak_bytes", "machine_memor
 MIB = 2**20
 
 #: Interpreter, libraries, compiled passes and graph kernels.
-BASE_BYTES = 324 * MIB
+BASE_BYTES = 360 * MIB
 #: Per consumer: state arrays, day book, buffers, per-tick temporaries.
 BYTES_PER_CONSUMER = 151
-#: Per stored directed tie: the CSR index and the per-tie memory of word-of-mouth and construction.
+#: Per stored directed tie: the CSR index and the graph's construction.
 BYTES_PER_TIE = 16
 #: Per influence edge the tracker may hold at once (pending and kept edges, while a merge sorts them).
 BYTES_PER_INFLUENCE_EDGE = 43

@@ -12,7 +12,7 @@ import pytest
 
 from sim.memory import MemoryError_, check_memory, estimate_peak_bytes
 from sim.run import simulate
-from sim.scenario.loader import load_scenario, with_overrides
+from sim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BANK = ROOT / "scenarios" / "bank_5m.toml"
@@ -30,10 +30,6 @@ simulate(sc)
 hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
 print(json.dumps({"peak": int(hwm) * 1024}))
 """
-
-#: Word-of-mouth ten times the bank's, everyone sharing: the measured case closest to the estimate.
-HEAVY_WOM = {"wom.base_rate": 0.05, "segments[*].share_propensity": 1.0}
-
 
 def _bank(n: int, ticks: int = 20, **pop):
     sc = load_scenario(BANK)
@@ -61,14 +57,6 @@ def test_estimate_is_an_upper_bound_within_25_percent_of_the_measured_peak_at_20
     measured = _measured_peak(n, ticks, {})
     est = estimate_peak_bytes(_bank(n, ticks))
     assert measured <= est <= 1.25 * measured, (est / 2**30, measured / 2**30)
-
-
-@pytest.mark.slow
-def test_estimate_bounds_a_run_with_ten_times_the_word_of_mouth(compiled):
-    n, ticks = 50_000, 365
-    measured = _measured_peak(n, ticks, HEAVY_WOM)
-    est = estimate_peak_bytes(with_overrides(_bank(n, ticks), HEAVY_WOM))
-    assert measured <= est, (est / 2**30, measured / 2**30)
 
 
 def test_estimate_grows_with_consumers_and_ties():
