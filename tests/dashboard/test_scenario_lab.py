@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from conftest import press_run, small_lab
 
+from dashboard import cost
 from dashboard.formatting import KPIS, direction
 from dashboard.lab import export_files, kpi_label
 from sim import simulate
@@ -180,7 +181,14 @@ def test_an_out_of_range_value_is_named_and_the_run_refused(app):
     assert not app.session_state["exlab_runs"]
 
 
-def test_a_long_run_is_predicted_and_needs_confirmation(app):
+@pytest.fixture
+def fresh_server(monkeypatch):
+    """A server that has measured no run yet: the prediction is the benchmark's, not one
+    stretched by the small runs of earlier tests in this process."""
+    monkeypatch.setattr(cost, "_RATIOS", cost.deque(maxlen=20))
+
+
+def test_a_long_run_is_predicted_and_needs_confirmation(app, fresh_server):
     app.selectbox(key="lab_base").set_value("bank_5m")
     app.run()
     text = _bar_text(app)
@@ -191,7 +199,7 @@ def test_a_long_run_is_predicted_and_needs_confirmation(app):
     assert not app.session_state["exlab_runs"]
 
 
-def test_a_run_over_the_cap_is_refused(app, monkeypatch):
+def test_a_run_over_the_cap_is_refused(app, monkeypatch, fresh_server):
     monkeypatch.setenv("EXLAB_DASHBOARD_MAX_RUN_S", "20")
     app.selectbox(key="lab_base").set_value("bank_5m")
     app.run()
