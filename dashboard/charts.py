@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import theme
-from sim.metrics import OUTCOMES
+from dashboard.formatting import OUTCOME_INFO
 
 __all__ = [
     "cascade_chart",
@@ -30,13 +30,23 @@ __all__ = [
     "top_influencer_chart",
 ]
 
-_OUT = {o.name: o for o in OUTCOMES}
+_OUT = OUTCOME_INFO
 WIDTH = "container"
+#: Names the column name does not say well.
+_LABELS = {
+    "wait_mean_min": "Wait on hold",
+    "wait_p90_min": "Wait on hold, 90th percentile",
+    "share_waited": "Calls that waited",
+    "cascade_spread_share": "Posts reshared",
+    "cascade_largest": "Largest cascade of the day",
+}
 
 
 def outcome_label(name: str) -> str:
     """Human name of an outcome: ``response_time_h`` -> ``Response time``."""
-    text = re.sub(r"_(h|eur)$", "", name).replace("_", " ")
+    if name in _LABELS:
+        return _LABELS[name]
+    text = re.sub(r"_(h|eur|min)$", "", name).replace("_", " ")
     text = text.replace("wom", "word-of-mouth")
     return text[:1].upper() + text[1:]
 

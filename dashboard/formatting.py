@@ -14,15 +14,20 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from sim.analysis import t_interval, welch_ci
-from sim.metrics import OUTCOMES
+from sim.metrics import OUTCOMES, Outcome
 
 __all__ = [
+    "DERIVED",
     "KPIS",
+    "OUTCOME_INFO",
+    "PHONE_KPIS",
     "Change",
     "compact",
     "compare",
+    "derived_values",
     "direction",
     "escape_md",
     "fmt_change",
@@ -32,7 +37,22 @@ __all__ = [
     "summary_words",
 ]
 
-_OUT = {o.name: o for o in OUTCOMES}
+#: Outcomes the dashboard computes from a run's table: ratios of the registry's daily totals.
+DERIVED: tuple[Outcome, ...] = (
+    Outcome(
+        "abandonment",
+        "share",
+        "Share of the calls offered (retrials included) whose caller hung up before an agent "
+        "took the call: calls abandoned over calls offered, over the whole run.",
+        "ratio",
+        False,
+    ),
+)
+#: How each derived outcome is computed: (numerator, denominator), both summed over the days.
+_RATIOS = {"abandonment": ("calls_abandoned", "calls_offered")}
+#: Every outcome the dashboard shows, recorded or derived, by name.
+OUTCOME_INFO: dict[str, Outcome] = {o.name: o for o in (*OUTCOMES, *DERIVED)}
+_OUT = OUTCOME_INFO
 #: The outcomes on the Scenario lab's KPI cards, in reading order.
 KPIS = (
     "trust",
@@ -43,6 +63,15 @@ KPIS = (
     "control_share",
     "wom_valence",
     "expectation_inflation",
+)
+#: The phone lines (a queue of agents) as a manager of a call centre reads them.
+PHONE_KPIS = (
+    "service_level",
+    "wait_mean_min",
+    "abandonment",
+    "occupancy",
+    "phone_agents",
+    "staff_cost_eur",
 )
 
 #: Units counted in whole things: never below zero.
@@ -56,9 +85,11 @@ COUNT_UNITS = {
     "meetings",
     "requests",
     "purchases",
+    "calls",
+    "people",
 }
 #: Units that cannot be negative (durations, rates, costs).
-NON_NEGATIVE_UNITS = COUNT_UNITS | {"hours", "1/year"}
+NON_NEGATIVE_UNITS = COUNT_UNITS | {"hours", "minutes", "1/year"}
 #: Money that is spent, never earned: cannot be negative.
 NON_NEGATIVE_OUTCOMES = {"cost_eur", "cost_per_contact_eur", "relational_cost_eur"}
 #: Outcomes on [0, 1] that measure a change, so can be negative.
@@ -85,6 +116,11 @@ _REASONS: dict[str, str] = {
     "cost_eur": "Lower is better: the same relationships at a lower cost.",
     "response_time_h": "Lower is better: customers wait less for an answer.",
     "wom_valence": "Higher is better: more of what peers say about the firm is positive.",
+    "service_level": "Higher is better: more callers are answered within the target time.",
+    "wait_mean_min": "Lower is better: callers spend less time on hold.",
+    "abandonment": "Lower is better: fewer callers give up before they reach a person.",
+    "staff_cost_eur": "Lower is better: the same calls answered for less (read it with the "
+    "service level).",
 }
 
 
@@ -158,6 +194,8 @@ def fmt_value(name: str, value: float) -> str:
         return f"{compact(value)} EUR"
     if unit == "hours":
         return f"{value:,.1f} h" if abs(value) < 1e4 else f"{compact(value)} h"
+    if unit == "minutes":
+        return f"{value:,.2f} min" if abs(value) < 10 else f"{compact(value)} min"
     return compact(value)
 
 
@@ -171,6 +209,8 @@ def _fmt_abs_change(name: str, delta: float) -> str:
         return f"{compact(abs(delta))} EUR"
     if unit == "hours":
         return f"{abs(delta):,.1f} h"
+    if unit == "minutes":
+        return f"{abs(delta):,.2f} min"
     return compact(abs(delta))
 
 
@@ -266,7 +306,21 @@ def compare(name: str, new: np.ndarray, old: np.ndarray) -> Change:
 
 def summary_words(summary: str) -> str:
     """How an outcome is summarised over a run, in words."""
-    return {"last": "at the end", "mean": "mean per day", "sum": "total"}.get(summary, summary)
+    return {"last": "at the end", "mean": "mean per day", "sum": "total", "ratio": "over the run"}.get(
+        summary, summary
+    )
+
+
+def derived_values(table: pd.DataFrame) -> dict[str, float]:
+    """Each derived outcome of one run's table (NaN where its denominator is zero or missing)."""
+    out = {}
+    for name, (num, den) in _RATIOS.items():
+        if num not in table or den not in table:
+            out[name] = math.nan
+            continue
+        total = float(np.nansum(table[den].to_numpy(dtype=float)))
+        out[name] = float(np.nansum(table[num].to_numpy(dtype=float))) / total if total > 0 else math.nan
+    return out
 
 
 # ------------------------------------------------------------------ user text

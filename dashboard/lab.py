@@ -11,10 +11,17 @@ import zipfile
 import pandas as pd
 
 from dashboard import charts
-from dashboard.formatting import KPIS, compare, fmt_value, safe_label, summary_words
+from dashboard.formatting import (
+    KPIS,
+    OUTCOME_INFO,
+    PHONE_KPIS,
+    compare,
+    fmt_value,
+    safe_label,
+    summary_words,
+)
 from dashboard.runs import KeptRun, replication_seeds
 from dashboard.widgets import fmt_setting, lever_spec
-from sim.metrics import OUTCOMES
 
 __all__ = [
     "UPLOAD_PREFIX",
@@ -22,11 +29,12 @@ __all__ = [
     "change_words",
     "comparison_table",
     "export_files",
+    "hours_problem",
     "kpi_label",
     "replication_values",
 ]
 
-_OUT = {o.name: o for o in OUTCOMES}
+_OUT = OUTCOME_INFO
 #: The label of an uploaded scenario in the list of starting points.
 UPLOAD_PREFIX = "Uploaded: "
 #: A change's verdict as the cards and the comparison table write it.
@@ -61,6 +69,20 @@ def change_words(changes: dict[str, tuple]) -> list[str]:
     return out
 
 
+def hours_problem(open_h: float | None, close_h: float | None) -> str | None:
+    """Why the phone lines' hours cannot be used (they close before they open), or None.
+
+    Shifts do not cross midnight: the lines open and close on the same day.
+    """
+    if open_h is None or close_h is None or open_h < close_h:
+        return None
+    return (
+        f"The phone lines close at {fmt_setting(close_h)} h, no later than they open "
+        f"({fmt_setting(open_h)} h): set the closing hour after the opening hour (the lines open "
+        "and close on the same day; 0 and 24 keep them open around the clock)."
+    )
+
+
 def replication_values(summaries: list[pd.DataFrame], name: str) -> list[float]:
     """One outcome's run summary in every replication (NaN where it was not recorded)."""
     out = []
@@ -71,13 +93,14 @@ def replication_values(summaries: list[pd.DataFrame], name: str) -> list[float]:
 
 
 def comparison_table(runs: list[KeptRun], ref: KeptRun) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each KPI per run, and ``B − A`` for every run B against the reference A.
+    """Each KPI (the phone lines' after the others) per run, and ``B − A`` for every run B
+    against the reference A.
 
     Returns the table of text and, of the same shape, the verdict of each
     ``B − A`` cell (empty for value cells), from which the page colours them.
     """
     rows, verdicts = {}, {}
-    for name in KPIS:
+    for name in (*KPIS, *PHONE_KPIS):
         label = kpi_label(name)
         row, verdict = {}, {}
         for r in runs:

@@ -9,6 +9,7 @@ bar: Streamlit elements cannot be touched from inside a cached function.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -22,6 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.cost import raw_predict_s, record_timing
+from dashboard.formatting import OUTCOME_INFO, derived_values
 from sim import Scenario, ScenarioError, simulate
 from sim.memory import check_memory, estimate_peak_bytes, memory_limit_bytes
 from sim.scenario import (
@@ -130,7 +132,7 @@ def cached_run(
     return RunOutput(
         table=res.table,
         by_firm=res.by_firm,
-        summary=res.summary(),
+        summary=with_derived(res.summary(), res.table),
         scenario_toml=res.scenario_toml(),
         seed=res.seed,
         ticks=res.ticks,
@@ -140,6 +142,18 @@ def cached_run(
         truncated=bool(res.influence.get("truncated", False)),
         tracker=res.influence.get("tracker"),
     )
+
+
+def with_derived(summary: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """A run's summary with the derived outcomes (:data:`dashboard.formatting.DERIVED`) added;
+    one whose value is undefined (no call offered) is left out, like an unrecorded outcome."""
+    rows = [
+        {"outcome": name, "value": value, "unit": OUTCOME_INFO[name].unit,
+         "summary": OUTCOME_INFO[name].summary, "meaning": OUTCOME_INFO[name].meaning}
+        for name, value in derived_values(table).items()
+        if math.isfinite(value)
+    ]
+    return pd.concat([summary, pd.DataFrame(rows)], ignore_index=True) if rows else summary
 
 
 #: Keys (scenario text hash, seed, ticks) this server has computed: what the cache holds.

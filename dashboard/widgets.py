@@ -1,8 +1,9 @@
 """Lever widgets built from the scenario schema's metadata.
 
 Label, unit, bounds, choices and help text come from the field declared in
-``sim.scenario.schema``; nothing here retypes them. The grouping of levers by
-what a manager decides is the only knowledge this module adds.
+``sim.scenario.schema``. This module adds the grouping of levers by what a
+manager decides, and, for the few levers whose field name reads badly on a
+widget (the phone lines' staffing and hours), the title a manager reads.
 """
 
 from __future__ import annotations
@@ -28,11 +29,15 @@ __all__ = [
 #: Levers grouped by what a manager decides; paths use firm 0 and are re-indexed per firm.
 LEVER_GROUPS: dict[str, tuple[str, ...]] = {
     "Exchange age mix": ("exchange.restricted", "exchange.generalized", "exchange.complex"),
-    "Channel mix and capacity": (
-        "firms[0].automation_share",
-        "firms[0].human_capacity_per_tick",
-        "firms[0].advisors_per_10k",
+    "Channel mix": ("firms[0].automation_share", "firms[0].advisors_per_10k"),
+    "Phone lines": (
+        "firms[0].phone_agents",
+        "firms[0].staffing_beta",
+        "channels.phone_open_h",
+        "channels.phone_close_h",
+        "channels.agent_cost_per_hour_eur",
     ),
+    "Back office": ("firms[0].human_capacity_per_tick",),
     "Relational promise": (
         "firms[0].promise_quality",
         "firms[0].promise_response_h",
@@ -47,6 +52,27 @@ _JS_MAX = 2**53 - 1
 _INDEX = re.compile(r"\[\d+\]")
 #: Labels of the run settings, where the field name alone reads badly ("Ticks (days)").
 _LABELS = {"population.consumers": "Consumers", "run.ticks": "Days to simulate", "run.seed": "Seed"}
+#: Whole titles of levers whose field name, unit and meaning do not make one (by schema path).
+_TITLES = {
+    "firms[].phone_agents": "Phone agents (people; 0 = staffed to the calls by the square-root rule)",
+    "firms[].staffing_beta": "Square-root rule: quality of service β (more β, more agents)",
+    "channels.phone_open_h": "Phone lines open at (hour of day)",
+    "channels.phone_close_h": "Phone lines close at (hour of day; 24 with opening at 0: always open)",
+    "channels.agent_cost_per_hour_eur": "Cost per agent-hour (EUR, busy or idle)",
+    "firms[].human_capacity_per_tick": "Back-office capacity for relayed requests "
+    "(answers/day per 1,000 customers; 0 = sized to demand)",
+}
+#: What the help of a lever adds to the schema's meaning (by schema path).
+_HELP = {
+    "firms[].phone_agents": "With 0, each day's agents are ceil(R + β √R), R the offered load: "
+    "expected calls per open hour times the mean call time in hours (Halfin & Whitt 1981).",
+    "firms[].staffing_beta": "Used when phone agents is 0. β = 0 staffs the offered load alone "
+    "(callers often wait); each step up adds agents and shortens the waits.",
+    "firms[].human_capacity_per_tick": "The back office answers requests relayed by call "
+    "platforms (generalized exchange); calls are answered by the phone agents.",
+}
+#: Step of a number box by unit, where the default step does not suit.
+_UNIT_STEPS = {"hour of day": 0.5}
 #: Units written the way a widget label reads them ("" : the widget itself shows it).
 _UNIT_WORDS = {"share": "", "[0,1]": "0 to 1", "quality [0,1]": "0 to 1"}
 #: "0 means no promise", "(0 = no announcement)": what a value of zero stands for.
@@ -81,7 +107,8 @@ class LeverSpec:
     @property
     def help(self) -> str:
         """Tooltip: the meaning, then the unit and the source when known."""
-        parts = [self.meaning]
+        parts = [self.meaning, _HELP.get(schema_path(self.path), "")]
+        parts = [p for p in parts if p]
         if self.unit:
             parts.append(f"Unit: {self.unit}.")
         if self.lo is not None and self.hi is not None:
@@ -98,6 +125,8 @@ class LeverSpec:
         time (hours; 0 = no promise)``: a unit that repeats the label is not
         written twice.
         """
+        if schema_path(self.path) in _TITLES:
+            return _TITLES[schema_path(self.path)]
         label = _LABELS.get(self.path, self.label)
         unit = _UNIT_WORDS.get(self.unit, self.unit)
         head = label.split()[0].lower()
@@ -166,6 +195,8 @@ def lever_spec(path: str) -> LeverSpec:
 
 
 def _step(spec: LeverSpec, value: float) -> float:
+    if spec.unit in _UNIT_STEPS:
+        return _UNIT_STEPS[spec.unit]
     span = (spec.hi or 0) - (spec.lo or 0)
     if span <= 1:
         return 0.01

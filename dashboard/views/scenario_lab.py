@@ -14,23 +14,15 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, cost, stats, theme
-from dashboard.formatting import (
-    KPIS,
-    compare,
-    direction,
-    escape_md,
-    fmt_value,
-    safe_label,
-    summary_words,
-)
+from dashboard.cards import kpi_grid
+from dashboard.formatting import KPIS, PHONE_KPIS, compact, escape_md, safe_label
 from dashboard.lab import (
     UPLOAD_PREFIX,
-    VERDICT_WORDS,
     change_words,
     comparison_table,
     export_files,
     export_stem,
-    kpi_label,
+    hours_problem,
     replication_values,
 )
 from dashboard.runs import (
@@ -49,16 +41,21 @@ from dashboard.runs import (
     stack_tables,
 )
 from dashboard.uploads import MAX_UPLOAD_MB, read_upload
-from dashboard.widgets import LEVER_GROUPS, lever_spec, render_lever
+from dashboard.widgets import LEVER_GROUPS, fmt_setting, lever_spec, render_lever
 from sim import Scenario, ScenarioError, load_scenario
-from sim.metrics import OUTCOMES
 from sim.scenario import get_path, list_presets, scenario_from_toml, with_overrides
 from sim.scenario.loader import MAX_TOML_BYTES
 
-_OUT = {o.name: o for o in OUTCOMES}
 #: The time series shown for every run.
 SERIES = ("trust", "satisfaction", "wom_volume", "wom_valence", "control_share")
 MIX_PATHS = LEVER_GROUPS["Exchange age mix"]
+#: What a lever group is about, under its title.
+GROUP_NOTES = {
+    "Phone lines": "Calls wait on the line for a free agent while the lines are open; callers who "
+    "lose patience hang up, some call again. Hours and the cost per agent-hour apply to every firm.",
+    "Back office": "Requests relayed by call platforms wait in the back office's backlog; phone "
+    "calls are answered by the phone agents above.",
+}
 #: Replications offered besides the automatic choice.
 REPLICATION_CHOICES = ("auto", 1, 2, 3, 4, 5, 6, 8, 10)
 # ------------------------------------------------------------------ starting point
@@ -185,7 +182,9 @@ def _levers(base: Scenario, base_name: str) -> dict:
     changes: dict[str, tuple] = {}
     mix = None
     for gi, (group, paths) in enumerate(LEVER_GROUPS.items()):
-        with st.expander(group, expanded=gi < 2):
+        with st.expander(group, expanded=gi < 3):
+            if group in GROUP_NOTES:
+                st.caption(GROUP_NOTES[group])
             if paths == MIX_PATHS:
                 if base.exchange.schedule:
                     st.caption(
@@ -212,13 +211,21 @@ def _levers(base: Scenario, base_name: str) -> dict:
                         "/".join(f"{v / (total or 1):.2f}" for v in vals),
                     )
                 continue
+            set_now = {}
             for p in paths:
                 path = p.replace("firms[0]", f"firms[{firm}]")
                 old = get_path(base, path)
                 new = _lever(lever_spec(path), old, f"lab:{k}:{path}", problems)
+                set_now[path] = new
                 if new is not None and new != old:
                     overrides[path] = new
                     changes[path] = (old, new)
+            problem = hours_problem(
+                set_now.get("channels.phone_open_h"), set_now.get("channels.phone_close_h")
+            )
+            if problem:
+                st.error(problem, icon=":material/error:")
+                problems.append(problem)
     if cons is not None and cons != base.population.consumers:
         changes["population.consumers"] = (base.population.consumers, cons)
     if ticks is not None and ticks != base.run.ticks:
@@ -405,7 +412,6 @@ def _refusal(req: dict) -> str | None:
 
 # ------------------------------------------------------------------ outputs
 def _kpi_cards(run: KeptRun) -> None:
-    now = stats.kpi_table(run.summaries).set_index("outcome")
     if run.replications < 2:
         st.caption(
             "One replication: no band, so no change can be told from noise. Choose 2 or more "
@@ -416,51 +422,43 @@ def _kpi_cards(run: KeptRun) -> None:
             f"Mean of {run.replications} replications against the baseline with the same seeds. "
             "A change whose 95% interval includes zero is marked *within noise* (grey)."
         )
-    with st.container(key="kpi_grid"):
-        names = [k for k in KPIS if k in now.index]
-        grid = st.columns(4)
-        for i, name in enumerate(names):
-            o = _OUT[name]
-            ch = compare(
-                name,
-                replication_values(run.summaries, name),
-                replication_values(run.baseline_summaries, name),
-            )
-            half = now.loc[name, "ci95"]
-            band = f"±{fmt_value(name, half).lstrip('+')}" if math.isfinite(half) else ""
-            _, why = direction(name)
-            words = VERDICT_WORDS.get(ch.verdict, "")
-            if ch.verdict in ("better", "worse") and not ch.noise_known:
-                words += ", noise unknown"
-            help_text = (
-                f"{o.meaning} Unit: {o.unit}. Shown: {summary_words(o.summary)} of the run. "
-                f"{why} Baseline (preset unchanged, same seeds): {fmt_value(name, ch.old)}."
-            )
-            if band:
-                help_text += f" 95% band over {run.replications} replications: {band}."
-            if ch.noise_known:
-                help_text += (
-                    f" 95% interval of the change: {fmt_value(name, ch.lo)} to "
-                    f"{fmt_value(name, ch.hi)}."
-                )
-            grid[i % 4].metric(
-                kpi_label(name),
-                fmt_value(name, ch.new),
-                delta=ch.text if ch.text not in ("n/a",) else None,
-                delta_color=ch.color,
-                delta_arrow="off" if ch.verdict in ("no change", "n/a") else "auto",
-                delta_description=" · ".join(
-                    p
-                    for p in (
-                        words if ch.verdict not in ("no change", "n/a") else "",
-                        f"band {band}" if band else "",
-                    )
-                    if p
-                )
-                or None,
-                help=help_text,
-                border=True,
-            )
+    kpi_grid("kpi_grid", KPIS, run.summaries, run.baseline_summaries)
+
+
+def _clock(hour: float) -> str:
+    """An hour of the day as a clock reads it: 8.5 -> ``08:30``."""
+    minutes = round(hour * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _phone_words(run: KeptRun) -> str:
+    """The phone lines of the what-if in one sentence: hours, staffing, calls offered."""
+    sc = scenario_from_toml(run.scenario_text, "dashboard")
+    ch = sc.channels
+    hours = (
+        "open around the clock"
+        if ch.phone_open_h <= 0 and ch.phone_close_h >= 24
+        else f"open {_clock(ch.phone_open_h)} to {_clock(ch.phone_close_h)}"
+    )
+    staffing = [
+        f"{escape_md(f.name)}: {f.phone_agents:,} agent{'s' if f.phone_agents > 1 else ''} set"
+        if f.phone_agents
+        else f"{escape_md(f.name)}: staffed to the calls by the square-root rule "
+        f"(β = {fmt_setting(f.staffing_beta)})"
+        for f in sc.firms
+    ]
+    calls = pd.Series(replication_values(run.summaries, "calls_offered")).mean()
+    offered = f"{compact(calls)} calls offered over the run" if math.isfinite(calls) else ""
+    return " · ".join(p for p in (f"Lines {hours}", "; ".join(staffing), offered) if p) + "."
+
+
+def _phone_cards(run: KeptRun) -> None:
+    st.subheader("Phone lines")
+    st.caption(
+        "Callers wait on the line for a free agent while the lines are open; impatient ones hang "
+        "up, some call again. " + _phone_words(run)
+    )
+    kpi_grid("kpis_phone", PHONE_KPIS, run.summaries, run.baseline_summaries)
 
 
 #: The downloads of a run: (button, file in export_files, extension, MIME type, icon, tooltip).
@@ -598,6 +596,7 @@ def _results(runs: list[KeptRun]) -> None:
     if st.session_state.pop("lab_scroll", False):
         st.html(_SCROLL_JS, unsafe_allow_javascript=True)
     _kpi_cards(latest)
+    _phone_cards(latest)
     _downloads(latest, "latest")
     _series(runs)
 

@@ -2,8 +2,9 @@
 
 Every page is visited at both sizes: no KPI value or button label is cut off
 (an element's scrollWidth never exceeds its clientWidth), Run stays reachable
-and the results come into view, the Experiments chart draws its points, the
-Classroom steps and plays. Screenshots of each page go to artifacts/screenshots/.
+and the results come into view, the phone lines' cards follow a staffing lever,
+the Experiments chart draws its points, the Classroom steps and plays.
+Screenshots of each page go to artifacts/screenshots/.
 
 Uses Debian's chromium (``make browser-deps`` installs it); Playwright's own
 browser download is never used.
@@ -194,6 +195,14 @@ def _scroll_main(page, to: str) -> None:
     page.wait_for_timeout(300)
 
 
+def _scroll_to_heading(page, name: str | re.Pattern) -> None:
+    """Bring a heading to the top of the page, just below Streamlit's fixed header."""
+    page.get_by_role("heading", name=name).evaluate(
+        "h => { h.scrollIntoView({block: 'start'});"
+        " document.querySelector('[data-testid=\"stMain\"]').scrollBy(0, -70); }")
+    page.wait_for_timeout(300)
+
+
 def _point_pixels(page, chart) -> int:
     """Pixels of the point colour drawn in one chart (canvas or SVG, screenshotted)."""
     from io import BytesIO
@@ -235,6 +244,7 @@ def test_every_page_at_two_sizes(server, browser, size):
     _shot(page, "02_scenario_lab_run", size)
 
     _set_number(page, "Advisors (per 10,000 customers)", 30)
+    _set_number(page, "Phone agents (people; 0 = staffed to the calls by the square-root rule)", 3)
     _wait_idle(page)
     _scroll_main(page, "bottom")
     assert _in_view(page, run), "Run is not reachable at the bottom of the page"
@@ -245,10 +255,16 @@ def test_every_page_at_two_sizes(server, browser, size):
     assert _in_view(page, heading2), "the new results are not in view after the run"
     body = page.locator("body").inner_text()
     assert re.search(r"advisors: [\d.]+ → 30", body) and "Reference run (A)" in body
+    assert "phone agents: 0 → 3" in body and "Bank: 3 agents set" in body
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1  # the B − A table
     _assert_nothing_cut(page, "Scenario lab, two runs")
     assert page.locator("canvas, svg.marks").count() >= 6  # the Vega-Lite charts rendered
     _shot(page, "03_scenario_lab_two_runs", size)
+    _scroll_to_heading(page, re.compile(r"^Phone lines$"))
+    agents = page.locator('[data-testid="stMetric"]').filter(has_text="Phone agents (at the end)")
+    assert agents.locator('[data-testid="stMetricValue"]').inner_text().strip() == "3"
+    _assert_nothing_cut(page, "Scenario lab, phone lines")
+    _shot(page, "03b_scenario_lab_phone_lines", size)
     _scroll_main(page, "bottom")
     _shot(page, "04_scenario_lab_compare", size)
 

@@ -4,12 +4,15 @@ import math
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dashboard.formatting import (
     KPIS,
+    PHONE_KPIS,
     compact,
     compare,
+    derived_values,
     direction,
     escape_md,
     fmt_change,
@@ -57,6 +60,22 @@ def test_every_kpi_says_which_direction_is_good_and_why():
         assert ("Higher is better" in why) == good and ("Lower is better" in why) == (not good)
     good, why = direction("expectation_inflation")
     assert good is False and "expectations" in why
+    for name in ("service_level", "wait_mean_min", "abandonment", "staff_cost_eur"):
+        good, why = direction(name)
+        assert ("Higher is better" in why) == good and ("Lower is better" in why) == (not good)
+    for name in ("occupancy", "phone_agents"):  # neither good nor bad in itself
+        assert direction(name)[0] is None
+
+
+def test_the_queue_reads_in_minutes_people_and_a_share_of_calls():
+    assert set(PHONE_KPIS) >= {"service_level", "wait_mean_min", "abandonment", "occupancy"}
+    assert fmt_value("wait_mean_min", 0.551) == "0.55 min"
+    assert fmt_change("wait_mean_min", 0.2, 0.5).startswith("-0.30 min")
+    assert outcome_bounds("wait_mean_min") == (0, math.inf)
+    assert outcome_bounds("phone_agents") == (0, math.inf)
+    day = pd.DataFrame({"calls_offered": [100.0, 300.0, 0.0], "calls_abandoned": [10.0, 60.0, 0.0]})
+    assert derived_values(day)["abandonment"] == pytest.approx(70 / 400)  # not the mean of 10% and 20%
+    assert math.isnan(derived_values(day.iloc[2:])["abandonment"])  # no call: no share
 
 
 def test_a_change_inside_the_noise_is_marked_as_such():

@@ -10,7 +10,7 @@ import pytest
 from conftest import press_run, small_lab
 
 from dashboard import cost
-from dashboard.formatting import KPIS, direction
+from dashboard.formatting import DERIVED, KPIS, PHONE_KPIS, direction
 from dashboard.lab import export_files, kpi_label
 from sim import simulate
 from sim.metrics import OUTCOMES
@@ -64,7 +64,7 @@ def test_changes_are_coloured_by_whether_they_are_good_news(app):
     app.slider(key="lab:default_bank:firms[0].automation_share").set_value(0.95)
     app.number_input(key="lab:default_bank:firms[0].advisors_per_10k").set_value(40.0)
     press_run(app)
-    by_label = {kpi_label(n): n for n in KPIS}
+    by_label = {kpi_label(n): n for n in (*KPIS, *PHONE_KPIS)}
     judged = 0
     for m in app.metric:
         name = by_label[m.label]
@@ -78,7 +78,9 @@ def test_changes_are_coloured_by_whether_they_are_good_news(app):
         elif desc.startswith("within noise"):
             assert m.proto.color == GRAY
         assert "band ±" in desc or m.delta == "no change"  # three replications: a band
-        assert ("Higher is better" in m.help) or ("Lower is better" in m.help), m.label
+        good, _ = direction(name)
+        said = {True: "Higher is better", False: "Lower is better", None: "Neither direction"}
+        assert said[good] in m.help, m.label
     assert judged >= 1
 
 
@@ -110,6 +112,7 @@ def test_two_runs_compare_side_by_side_with_b_minus_a(app):
     assert any(h.value == "Kept runs side by side" for h in app.header)
     table = app.dataframe[0].value
     assert "Run 2 − Run 1" in table.columns
+    assert {kpi_label(n) for n in PHONE_KPIS} <= set(table.index)  # the queue compared too
     cells = table["Run 2 − Run 1"].tolist()
     assert all(any(w in c for w in ("better", "worse", "within noise", "no change", "changed"))
                for c in cells)
@@ -315,6 +318,55 @@ def test_a_scenario_name_with_markup_is_shown_as_text(app, name):
     assert "<" not in run.base_name and "[" not in run.base_name  # a plain label everywhere
 
 
-def test_every_kpi_outcome_is_in_the_registry():
+def test_every_kpi_outcome_is_in_the_registry_or_derived_from_it():
     names = {o.name for o in OUTCOMES}
     assert set(KPIS) <= names
+    assert set(PHONE_KPIS) <= names | {o.name for o in DERIVED}
+
+
+def test_the_human_channel_levers_are_the_phone_lines_and_the_back_office(app):
+    groups = [e.label for e in app.expander]
+    assert "Phone lines" in groups and "Back office" in groups
+    labels = {n.label for n in app.number_input}
+    assert "Phone agents (people; 0 = staffed to the calls by the square-root rule)" in labels
+    assert any(lb.startswith("Back-office capacity for relayed requests") for lb in labels)
+    assert not any(lb.startswith("Human capacity") for lb in labels)
+    # The preset staffs by the rule: the results say so, with the rule's beta.
+    small_lab(app)
+    app.selectbox(key="lab:default_bank:reps").set_value(1)
+    press_run(app)
+    assert any("square-root rule (β = 0.5)" in c.value for c in app.caption)
+
+
+def test_more_phone_agents_shorten_the_wait_and_cost_more(app):
+    small_lab(app, consumers=1500, ticks=30)
+    app.selectbox(key="lab:default_bank:reps").set_value(2)
+    app.number_input(key="lab:default_bank:firms[0].phone_agents").set_value(12)
+    press_run(app)
+    cards = _cards(app)
+    assert {kpi_label(n) for n in PHONE_KPIS} <= set(cards)
+    assert cards[kpi_label("phone_agents")].value == "12"
+    staff = cards[kpi_label("staff_cost_eur")]
+    assert staff.delta.startswith("+") and staff.proto.color == RED  # dearer: bad news
+    for name in ("wait_mean_min", "abandonment"):
+        assert not cards[kpi_label(name)].delta.startswith("+"), name
+    assert not cards[kpi_label("service_level")].delta.startswith("-")
+    assert any("Bank: 12 agents set" in c.value for c in app.caption)
+    assert "phone agents: 0 → 12" in _runs(app)[0].changes["levers"]
+
+
+def test_opening_hours_reach_the_run_and_closing_before_opening_is_refused(app):
+    small_lab(app)
+    app.selectbox(key="lab:default_bank:reps").set_value(1)
+    app.number_input(key="lab:default_bank:channels.phone_open_h").set_value(20.0)
+    app.number_input(key="lab:default_bank:channels.phone_close_h").set_value(8.0)
+    app.run()
+    assert any("close at 8 h, no later than they open (20 h)" in e.value for e in app.error)
+    press_run(app)
+    assert not app.session_state["exlab_runs"]
+    app.number_input(key="lab:default_bank:channels.phone_open_h").set_value(9.5)
+    app.number_input(key="lab:default_bank:channels.phone_close_h").set_value(17.0)
+    press_run(app)
+    assert any("Lines open 09:30 to 17:00" in c.value for c in app.caption)
+    sc = scenario_from_toml(_runs(app)[0].scenario_text)
+    assert (sc.channels.phone_open_h, sc.channels.phone_close_h) == (9.5, 17.0)
