@@ -17,9 +17,11 @@ from dashboard import theme
 from dashboard.formatting import OUTCOME_INFO
 
 __all__ = [
-    "cascade_chart",
+    "cascade_size_chart",
     "ci_chart",
+    "concentration_chart",
     "finish",
+    "group_influence_chart",
     "message_count_chart",
     "multi_outcome_chart",
     "network_chart",
@@ -27,7 +29,6 @@ __all__ = [
     "outcome_title",
     "run_series_chart",
     "sensitivity_chart",
-    "top_influencer_chart",
 ]
 
 _OUT = OUTCOME_INFO
@@ -439,39 +440,112 @@ def message_count_chart(
 
 
 # ------------------------------------------------------------------ influence
-def top_influencer_chart(
-    top: pd.DataFrame, color: str = theme.SLOT_COLORS[0], title: str = "Top influencers"
+#: Colours of positive and negative word-of-mouth: those of recommendations and warnings.
+VALENCE_COLORS = {
+    "positive": theme.KIND_COLORS["recommendation"],
+    "negative": theme.KIND_COLORS["warning"],
+}
+
+
+def concentration_chart(
+    curve: pd.DataFrame, color: str = theme.SLOT_COLORS[0], title: str = "Concentration of influence"
 ) -> alt.TopLevelMixin:
-    """Bars of trust moved in others per consumer (columns consumer, influence)."""
-    d = top.assign(consumer=top["consumer"].astype(str))
+    """Share of all trust moved (``moved``) by each share of consumers (``consumers``), the most
+    influential first, against the diagonal of an even spread."""
+    pct = alt.Axis(format="%")
+    even = pd.DataFrame({"consumers": [0.0, 1.0], "moved": [0.0, 1.0], "line": "even spread"})
+    d = curve.assign(line="this run")
+    scale = alt.Scale(domain=["this run", "even spread"], range=[color, theme.BASELINE_COLOR])
+    x = alt.X("consumers:Q", title="Consumers, most influential first", axis=pct,
+              scale=alt.Scale(domain=[0, 1], nice=False))
+    y = alt.Y("moved:Q", title="Share of all trust moved", axis=pct,
+              scale=alt.Scale(domain=[0, 1], nice=False))
+    line = alt.Chart(d).mark_line(strokeWidth=3).encode(
+        x=x,
+        y=y,
+        color=alt.Color("line:N", scale=scale, legend=_line_legend(None)),
+        tooltip=[
+            alt.Tooltip("consumers:Q", title="Top share of consumers", format=".1%"),
+            alt.Tooltip("moved:Q", title="Moved of all trust moved", format=".1%"),
+        ],
+    )
+    ref = alt.Chart(even).mark_line(strokeWidth=2, strokeDash=[8, 5]).encode(
+        x=x, y=y, color=alt.Color("line:N", scale=scale, legend=_line_legend(None))
+    )
+    return finish((ref + line).properties(title=title), height=320)
+
+
+def group_influence_chart(
+    groups: pd.DataFrame, color: str = theme.SLOT_COLORS[0], title: str = "Who moves trust"
+) -> alt.TopLevelMixin:
+    """Trust moved in others per consumer, one bar per segment and role (columns of
+    :func:`dashboard.influence_data.group_table`); each bar's label is the segment over the role,
+    so that it stays short in a narrow column."""
+    d = groups.assign(group=groups["Segment"] + " · " + groups["Role"]).rename(
+        columns={
+            "Trust moved per consumer": "per",
+            "Share of all trust moved": "share",
+            "Posts per 1,000 consumers": "posts",
+            "Consumers": "consumers",
+        }
+    )
     chart = (
         alt.Chart(d)
         .mark_bar(color=color)
         .encode(
-            y=alt.Y("consumer:N", title="Consumer", sort="-x"),
-            x=alt.X("influence:Q", title="Trust moved in others (sum of |change|, [0,1] units)"),
-            tooltip=["consumer:N", alt.Tooltip("influence:Q", format=".3f")],
+            y=alt.Y(
+                "group:N",
+                title=None,
+                sort="-x",
+                axis=alt.Axis(labelLimit=200, labelExpr="split(datum.label, ' · ')", labelPadding=6),
+            ),
+            x=alt.X("per:Q", title="Trust moved per consumer", axis=alt.Axis(tickCount=3, format="~g")),
+            tooltip=[
+                alt.Tooltip("Segment:N"),
+                alt.Tooltip("Role:N"),
+                alt.Tooltip("consumers:Q", title="Consumers", format=","),
+                alt.Tooltip("per:Q", title="Trust moved per consumer", format=".3f"),
+                alt.Tooltip("share:Q", title="Share of all trust moved", format=".1%"),
+                alt.Tooltip("posts:Q", title="Public posts per 1,000 consumers", format=",.0f"),
+            ],
         )
     )
-    return finish(chart.properties(title=title), height=max(200, 28 * len(d)))
+    return finish(chart.properties(title=title), height=max(180, 56 * len(d)))
 
 
-def cascade_chart(
-    sizes: np.ndarray, color: str = theme.SLOT_COLORS[0], title: str = "Cascade sizes"
-) -> alt.TopLevelMixin:
-    """How many cascades (connected influence threads) have each size, on log axes."""
-    s = pd.Series(np.asarray(sizes, dtype=np.int64))
-    d = s.value_counts().rename_axis("size").reset_index(name="cascades")
+def cascade_size_chart(bins: pd.DataFrame, title: str = "Cascade sizes") -> alt.TopLevelMixin:
+    """Posts per cascade size (sharers, the author included), in bins doubling in width, positive
+    and negative posts side by side, on a log scale (columns of
+    :func:`dashboard.influence_data.size_bins`)."""
+    order = bins.drop_duplicates("bin").sort_values("lo")["bin"].tolist()
+    scale = alt.Scale(domain=list(VALENCE_COLORS), range=list(VALENCE_COLORS.values()))
+    top = int(bins["posts"].max()) if len(bins) else 1
+    decades = [10**k for k in range(len(str(top)) + 1)]  # 1, 10, ... past the largest count
+    # A log scale has no zero: bars rise from half a post, below the smallest count (one).
     chart = (
-        alt.Chart(d)
-        .mark_circle(size=140, color=color, opacity=0.9)
+        alt.Chart(bins.assign(base=0.5))
+        .mark_bar()
         .encode(
-            x=alt.X("size:Q", title="Cascade size (consumers)", scale=alt.Scale(type="log")),
-            y=alt.Y("cascades:Q", title="Cascades (count)", scale=alt.Scale(type="log")),
-            tooltip=["size:Q", "cascades:Q"],
+            x=alt.X("bin:N", title="Sharers (the author included)", sort=order,
+                    axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("valence:N", sort=list(VALENCE_COLORS)),
+            y=alt.Y(
+                "posts:Q",
+                title="Posts (log scale)",
+                scale=alt.Scale(type="log", domain=[0.5, decades[-1]], nice=False),
+                axis=alt.Axis(values=decades, format=",d", grid=True),
+            ),
+            y2="base:Q",
+            color=alt.Color("valence:N", title="Post", scale=scale,
+                            legend=alt.Legend(orient="bottom", symbolType="square")),
+            tooltip=[
+                alt.Tooltip("bin:N", title="Sharers"),
+                alt.Tooltip("valence:N", title="Post"),
+                alt.Tooltip("posts:Q", title="Posts", format=","),
+            ],
         )
     )
-    return finish(chart.properties(title=title), height=300)
+    return finish(chart.properties(title=title), height=320)
 
 
 # ------------------------------------------------------------------ experiments

@@ -24,6 +24,7 @@ import streamlit as st
 
 from dashboard.cost import raw_predict_s, record_timing
 from dashboard.formatting import OUTCOME_INFO, derived_values
+from dashboard.influence_data import InfluenceSummary, summarise
 from sim import Scenario, ScenarioError, simulate
 from sim.memory import check_memory, estimate_peak_bytes, memory_limit_bytes
 from sim.scenario import (
@@ -67,6 +68,7 @@ class RunOutput:
     control_share_per_consumer: dict
     truncated: bool
     tracker: Any = None
+    influence: InfluenceSummary | None = None  #: the Influence page's tables
 
 
 def scenario_text(sc: Scenario) -> str:
@@ -128,7 +130,8 @@ def cached_run(
 ) -> RunOutput:
     """Simulate the scenario given as TOML text; cached on (text, seed, ticks)."""
     sc = scenario_from_toml(toml_text, "dashboard")
-    res = simulate(sc, seed=seed, ticks=ticks, progress=_progress)
+    built: list = []
+    res = simulate(sc, seed=seed, ticks=ticks, progress=_progress, model_hook=built.append)
     return RunOutput(
         table=res.table,
         by_firm=res.by_firm,
@@ -141,6 +144,7 @@ def cached_run(
         control_share_per_consumer=dict(res.influence.get("control_share_per_consumer", {})),
         truncated=bool(res.influence.get("truncated", False)),
         tracker=res.influence.get("tracker"),
+        influence=summarise(built[0]),
     )
 
 

@@ -3,6 +3,7 @@
 Every page is visited at both sizes: no KPI value or button label is cut off
 (an element's scrollWidth never exceeds its clientWidth), Run stays reachable
 and the results come into view, the phone lines' cards follow a staffing lever,
+the Influence page's tables fit the page and its cascade chart draws its bars,
 the Experiments chart draws its points, the Classroom steps and plays.
 Screenshots of each page go to artifacts/screenshots/.
 
@@ -35,6 +36,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORTS = [(1440, 900), (1024, 768)]
 POINT_RGB = (0, 114, 178)  # theme.SLOT_COLORS[0], the colour of the experiment chart's points
+POSITIVE_RGB = (68, 170, 153)  # charts.VALENCE_COLORS["positive"], bars of positive posts
 
 
 def _free_port() -> int:
@@ -155,6 +157,27 @@ def _assert_nothing_cut(page, where: str) -> None:
     assert not cut, f"{where}: text cut off: {cut}"
 
 
+#: Static tables (and the page itself) wider than the room they have, so scrolled or cut.
+_WIDE_JS = """
+() => {
+  const out = [];
+  const els = document.querySelectorAll('[data-testid="stTable"], [data-testid="stTable"] *, [data-testid="stMain"]');
+  for (const el of els) {
+    if (!el.offsetParent && el.getAttribute('data-testid') !== 'stMain') continue;
+    if (el.scrollWidth > el.clientWidth + 1)
+      out.push((el.getAttribute('data-testid') || el.tagName) + ' "' + el.textContent.trim().slice(0, 40)
+               + '" (' + el.scrollWidth + ' > ' + el.clientWidth + ')');
+  }
+  return out;
+}
+"""
+
+
+def _assert_tables_fit(page, where: str) -> None:
+    wide = page.evaluate(_WIDE_JS)
+    assert not wide, f"{where}: wider than the page: {wide}"
+
+
 def _in_view(page, locator) -> bool:
     """Wholly visible: inside the window and below Streamlit's fixed header."""
     box = locator.bounding_box()
@@ -203,14 +226,14 @@ def _scroll_to_heading(page, name: str | re.Pattern) -> None:
     page.wait_for_timeout(300)
 
 
-def _point_pixels(page, chart) -> int:
-    """Pixels of the point colour drawn in one chart (canvas or SVG, screenshotted)."""
+def _point_pixels(page, chart, rgb: tuple[int, int, int] = POINT_RGB) -> int:
+    """Pixels of one colour drawn in one chart (canvas or SVG, screenshotted)."""
     from io import BytesIO
 
     from PIL import Image
 
     img = np.asarray(Image.open(BytesIO(chart.screenshot())).convert("RGB")).astype(int)
-    near = np.abs(img - np.array(POINT_RGB)).sum(axis=2) < 40
+    near = np.abs(img - np.array(rgb)).sum(axis=2) < 40
     return int(near.sum())
 
 
@@ -298,11 +321,24 @@ def test_every_page_at_two_sizes(server, browser, size):
     _wait_idle(page)
     assert page.get_by_label("Advisors (per 10,000 customers)", exact=True).input_value() == "30.00"
 
-    # ---- Influence (drawn as it is)
+    # ---- Influence: cards and tables whole, the cascade sizes drawn, screenshots of each part
     page.get_by_role("link", name="Influence").click()
-    page.get_by_role("heading", name="Influence").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="Who influences").wait_for(timeout=60_000)
     _wait_idle(page)
-    _shot(page, "06_influence", size)
+    _assert_title_clear(page, "Influence")
+    _assert_nothing_cut(page, "Influence")
+    _assert_tables_fit(page, "Influence")
+    assert page.locator('[data-testid="stTable"]').count() == 2  # influencers, largest cascades
+    _shot(page, "06_influence_top", size)
+    parts = (("who", r"^Who influences$"), ("influencers", r"^The \d+ strongest influencers$"),
+             ("cascades", r"^Cascades of public posts$"), ("control", r"^Control share$"))
+    for i, (name, title) in enumerate(parts):
+        _scroll_to_heading(page, re.compile(title))
+        _shot(page, f"06{'bcde'[i]}_influence_{name}", size)
+    sizes = page.locator(".st-key-infl_sizes")
+    sizes.scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    assert _point_pixels(page, sizes, POSITIVE_RGB) > 200, "the cascade sizes chart draws no bar"
 
     # ---- Experiments: the confidence-interval charts draw their points
     console.clear()
