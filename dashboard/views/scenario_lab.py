@@ -551,7 +551,8 @@ def _compare(runs: list[KeptRun]) -> None:
         v = verdicts[col.name] if col.name in verdicts else pd.Series("", index=col.index)
         return [f"background-color: {_CELL[x]}" if x in _CELL else "" for x in v]
 
-    st.dataframe(table.style.apply(color, axis=0), width="stretch")
+    # Every KPI in view, the phone lines' included: a row is 35 px, and the header another.
+    st.dataframe(table.style.apply(color, axis=0), width="stretch", height=35 * (len(table) + 1) + 3)
     cols = st.columns(len(runs))
     for col, run in zip(cols, runs, strict=True):
         with col:
