@@ -360,3 +360,8 @@ def test_with_overrides_rejects_an_unknown_path():
     with pytest.raises(ScenarioError) as info:
         with_overrides(Scenario(), {"firms[0].qualty": 0.5})
     assert info.value.problems[0][0] == "firms[0].qualty"
+
+
+def test_phone_lines_must_close_after_they_open():
+    err = _error("[channels]\nphone_open_h = 20.0\nphone_close_h = 8.0\n")
+    _assert_reported(err, "channels.phone_close_h", "an hour after channels.phone_open_h (20)", "8")

@@ -237,6 +237,10 @@ def _cross_checks(sc: Scenario, problems: list) -> None:
         if abs(total - 1.0) > 1e-6:
             problems.append((f"{where}", "restricted + generalized + complex = 1",
                              f"a sum of {total:g}"))
+    ch = sc.channels
+    if ch.phone_close_h <= ch.phone_open_h:
+        problems.append(("channels.phone_close_h", f"an hour after channels.phone_open_h ({ch.phone_open_h:g})",
+                         _show(ch.phone_close_h)))
     ticks = [p.tick for p in sc.exchange.schedule]
     if ticks != sorted(set(ticks)):
         problems.append(("exchange.schedule[].tick", "strictly increasing ticks", _show(ticks)))
