@@ -7,6 +7,7 @@
                            (default: ``results/`` of the checkout)
 ``EXLAB_DASHBOARD_MEMORY_GIB``  memory one dashboard run may use, in GiB (default: 4)
 ``EXLAB_DASHBOARD_MAX_RUN_S``   longest run the dashboard starts, in seconds (default: 600)
+``EXLAB_THREADS``          threads for the parallel passes (default: 1; results do not depend on it)
 ========================== ========================================================
 
 An unset or empty variable means its default. A set one that cannot work (a
@@ -75,6 +76,10 @@ def _folder_if_present(value: str) -> str | None:
     return None
 
 
+def _whole_number(value: str) -> str | None:
+    return None if value.isdigit() and int(value) >= 1 else repr(value)
+
+
 def _positive_number(value: str) -> str | None:
     try:
         x = float(value)
@@ -91,6 +96,7 @@ VARIABLES: dict[str, tuple[str, Callable[[str], str | None], str]] = {
     "EXLAB_RESULTS_ROOT": ("a folder (the dashboard's results root)", _folder_if_present, "dashboard"),
     "EXLAB_DASHBOARD_MEMORY_GIB": ("a number of GiB above 0", _positive_number, "dashboard"),
     "EXLAB_DASHBOARD_MAX_RUN_S": ("a number of seconds above 0", _positive_number, "dashboard"),
+    "EXLAB_THREADS": ("a whole number of threads, 1 or more", _whole_number, "cli"),
 }
 
 

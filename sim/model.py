@@ -40,6 +40,7 @@ from sim.routing import Router
 from sim.rules import trust as tr
 from sim.rules.cascades import CascadeWork
 from sim.rules.daybook import DayBook
+from sim.rules.jit import set_threads
 from sim.rules.params import group
 from sim.scenario.loader import with_overrides
 from sim.scenario.schema import Scenario
@@ -89,6 +90,7 @@ class ExchangeModel(mesa.Model):
 
         n = sc.population.consumers
         self.n = n
+        self.threads = set_threads()
         self.state = ConsumerState.initial(sc, self.seeds("population"))
         tr.initial_trust(np.arange(n), self.state.arrays())
         self.S = self.state.arrays()

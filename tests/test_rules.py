@@ -254,3 +254,22 @@ def test_pure_python_debug_mode_gives_the_compiled_numbers():
         outs.append(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                                    cwd=ROOT, check=True, timeout=600).stdout)
     assert outs[0] == outs[1] and len(outs[0]) > 1000
+
+
+@pytest.mark.slow
+def test_results_do_not_depend_on_the_number_of_threads():
+    """The parallel pass cuts the consumers in fixed chunks: one or two threads give the same numbers."""
+    code = ("import sys; from sim import load_scenario, simulate; from sim.scenario import with_overrides as w; "
+            "r = simulate(w(load_scenario('bank_5m'), {'population.consumers': 150000, 'run.warmup_days': 4}), "
+            "ticks=5); sys.stdout.write(r.table.drop(columns='scenario').to_csv())")
+    outs = [subprocess.run([sys.executable, "-c", code], env=dict(os.environ, EXLAB_THREADS=k), capture_output=True,
+                           text=True, cwd=ROOT, check=True, timeout=600).stdout for k in ("1", "2")]
+    assert outs[0] == outs[1] and len(outs[0]) > 500
+
+
+def test_a_bad_thread_count_is_refused_in_one_line(monkeypatch):
+    from sim.rules.jit import set_threads
+
+    monkeypatch.setenv("EXLAB_THREADS", "two")
+    with pytest.raises(ValueError, match="EXLAB_THREADS: expected a whole number >= 1, got 'two'"):
+        set_threads()

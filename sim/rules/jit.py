@@ -31,7 +31,8 @@ from pathlib import Path
 import numba
 import numpy as np
 
-__all__ = ["UNIT", "cache_dir", "kernel", "rule", "rules_fingerprint", "u01"]
+__all__ = ["CHUNK", "UNIT", "cache_dir", "kernel", "parallel_kernel", "rule", "rules_fingerprint", "set_threads",
+           "u01"]
 
 _RULES_DIR = Path(__file__).resolve().parent
 
@@ -67,6 +68,37 @@ def rule(fn):
 def kernel(fn):
     """A pass over consumers or events: compiled on first use, cached on disk."""
     return numba.njit(cache=True, nogil=True)(fn)
+
+
+def parallel_kernel(fn):
+    """A pass over consumers in fixed chunks (:data:`CHUNK`), the chunks shared among threads.
+
+    Each chunk does the same work and forms the same partial sums whichever
+    thread runs it, so any number of threads gives the same numbers (see
+    :func:`set_threads`).
+    """
+    return numba.njit(cache=True, nogil=True, parallel=True)(fn)
+
+
+#: Consumers per chunk of a parallel pass: fixed, so results do not depend on the number of threads.
+CHUNK = 65_536
+
+
+def set_threads() -> int:
+    """Threads for the parallel passes: ``EXLAB_THREADS`` (a whole number >= 1), else one.
+
+    One by default: sweeps already run one process per core, and on this
+    2-core machine the passes are bound by memory bandwidth (docs/ENGINE.md).
+    """
+    want = os.environ.get("EXLAB_THREADS", "1")
+    try:
+        k = int(want)
+    except ValueError:
+        k = 0
+    if k < 1:
+        raise ValueError(f"EXLAB_THREADS: expected a whole number >= 1, got {want!r}")
+    numba.set_num_threads(min(k, numba.config.NUMBA_NUM_THREADS))
+    return numba.get_num_threads()
 
 
 #: 2**-53: a 53-bit integer times UNIT is a uniform double on [0, 1).
