@@ -35,9 +35,8 @@ from sim.day import Day
 from sim.messages import Addresses, Ledger, MessageBatch, MessageKind
 from sim.metrics import OutcomeRecorder, outcome_row
 from sim.network import InfluenceTracker, build_social_graph
-from sim.phases import PHASES
+from sim.phases import DAYS_PER_MONTH, PHASES
 from sim.routing import Router
-from sim.rules import trust as tr
 from sim.rules.cascades import CascadeWork
 from sim.rules.daybook import DayBook
 from sim.rules.jit import set_threads
@@ -50,7 +49,6 @@ from sim.warmup import AVERAGED, accumulate, settle, settle_norms, warmup_scenar
 
 __all__ = ["ExchangeModel", "ExchangeScenario"]
 
-DAYS_PER_MONTH = 365.0 / 12.0
 
 
 def _groups(sc: Scenario) -> SimpleNamespace:
@@ -92,7 +90,6 @@ class ExchangeModel(mesa.Model):
         self.n = n
         self.threads = set_threads()
         self.state = ConsumerState.initial(sc, self.seeds("population"))
-        tr.initial_trust(np.arange(n), self.state.arrays())
         self.S = self.state.arrays()
         self.graph = build_social_graph(sc.network, n, self.state.segment, self.seeds.int_seed("graph"))
         self.degree = self.graph.degree

@@ -360,7 +360,7 @@ def advisors(m: ExchangeModel, day: Day) -> None:
     boost, drop = _shift_args(m, day.tick)
     perceived = np.empty(idx.size)
     ct.score_advisors(idx, day.quality, m.S, _noise(m, rng, idx.size), m.failure_hit,
-                      boost if sc.campaign.quality_boost else 0.0, drop, m.groups.ch, perceived)
+                      boost, drop, m.groups.ch, perceived)
     _score(m, day, idx, perceived, sc.trust.intense_weight, recog=ch.advisor_recognition)
     day.cost += ch.cost_advisor_eur * idx.size
     day.relational_cost += ch.cost_advisor_eur * idx.size

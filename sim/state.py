@@ -35,6 +35,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from sim.rules.trust import initial_trust
 from sim.scenario.schema import Scenario
 
 __all__ = ["BYTES_PER_CONSUMER", "ConsumerState", "StateArrays"]
@@ -58,7 +59,7 @@ class ConsumerState:
         expected_response_h: response time expected (hours).
         satisfaction: smoothed satisfaction on [0, 1].
         evidence_pos, evidence_neg: beta-reputation evidence about the firm.
-        trust: (pos + 1) / (pos + neg + 2), on (0, 1).
+        trust: sim.rules.trust.beta_trust of the evidence, on (0, 1).
         recognition: felt recognition on [0, 1].
         attachment: commitment on [0, 1].
         last_quality: recent perceived quality, what the consumer tells peers.
@@ -125,7 +126,7 @@ class ConsumerState:
         patience = seg("patience_h") * rng.exponential(1.0, n).astype(F32)
         if sc.population.prospect_share > 0:  # the outside option: prospects are consumers of no firm
             firm[rng.random(n) < sc.population.prospect_share] = -1
-        return cls(
+        st = cls(
             firm=firm,
             segment=segment,
             need=need.astype(F32),
@@ -137,7 +138,7 @@ class ConsumerState:
             satisfaction=np.full(n, sc.satisfaction.initial, F32),
             evidence_pos=pos,
             evidence_neg=neg,
-            trust=(pos + 1) / (pos + neg + 2),
+            trust=np.empty(n, F32),  # from the evidence, by the trust rule (below)
             recognition=np.zeros(n, F32),
             attachment=np.full(n, sc.trust.initial_attachment, F32),
             last_quality=seg("predicted_quality"),
@@ -152,6 +153,8 @@ class ConsumerState:
             human_need=trait("human_need"),
             treated=np.zeros(n, dtype=bool),
         )
+        initial_trust(np.arange(n), st.arrays())
+        return st
 
     def arrays(self) -> StateArrays:
         """The same arrays (not copies) as a named tuple, the form compiled passes take."""
