@@ -7,7 +7,7 @@
                            (default: ``results/`` of the checkout)
 ``EXLAB_DASHBOARD_MEMORY_GIB``  memory one dashboard run may use, in GiB (default: 4)
 ``EXLAB_DASHBOARD_MAX_RUN_S``   longest run the dashboard starts, in seconds (default: 600)
-``EXLAB_THREADS``          threads for the parallel passes (default: 1; results do not depend on it)
+``EXLAB_THREADS``          threads for the parallel passes (default: the usable cores; results do not depend on it)
 ========================== ========================================================
 
 An unset or empty variable means its default. A set one that cannot work (a

@@ -258,7 +258,7 @@ def test_pure_python_debug_mode_gives_the_compiled_numbers():
 
 @pytest.mark.slow
 def test_results_do_not_depend_on_the_number_of_threads():
-    """The parallel pass cuts the consumers in fixed chunks: one or two threads give the same numbers."""
+    """The parallel passes cut the consumers in fixed chunks: one or two threads give the same numbers."""
     code = ("import sys; from sim import load_scenario, simulate; from sim.scenario import with_overrides as w; "
             "r = simulate(w(load_scenario('bank_5m'), {'population.consumers': 150000, 'run.warmup_days': 4}), "
             "ticks=5); sys.stdout.write(r.table.drop(columns='scenario').to_csv())")

@@ -74,10 +74,9 @@ class Done:
 
 def default_workers() -> int:
     """Cores this process may use (the CPU affinity mask, not the machine's total)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
+    from sim.rules.jit import usable_cores
+
+    return usable_cores()
 
 
 def _describe(exc: BaseException) -> str:
@@ -156,6 +155,8 @@ class DaskExecutor:
                 # a free port: the scheduler's HTTP server otherwise takes 8787, often in use
                 dashboard_address=":0",
                 silence_logs=logging.ERROR,
+                # one process per core already: each runs its passes on one thread unless told otherwise
+                env={"EXLAB_THREADS": os.environ.get("EXLAB_THREADS") or "1"},
             )
             self.client = Client(self._cluster)
             self.description = f"dask local cluster ({n} worker processes)"

@@ -18,8 +18,9 @@ References:
 from __future__ import annotations
 
 import numpy as np
+from numba import prange
 
-from sim.rules.jit import kernel, rule
+from sim.rules.jit import CHUNK, kernel, parallel_kernel, rule
 
 __all__ = ["adapt_norms", "anchor", "pulled"]
 
@@ -66,22 +67,31 @@ def anchor(S, announced_h, promise, promised_h, exp):
     announces a response time (seed 003); ``E <- pulled(E, promise[f, g],
     expectations.promised_quality_pull)`` when f promises a quality [3];
     ``T <- pulled(T, promised_h[f], promised_response_share x announcement_weight)``
-    when f promises a response time. T in hours, E quality on [0, 1].
+    when f promises a response time. T in hours, E quality on [0, 1]. Each
+    consumer on its own: fixed chunks of consumers shared among threads.
     """
+    _anchor_chunks(S.firm, S.segment, S.expected_response_h, S.predicted_quality, announced_h, promise, promised_h,
+                   exp)
+
+
+@parallel_kernel
+def _anchor_chunks(firm, segment, expected_h, predicted, announced_h, promise, promised_h, exp):
+    """:func:`anchor` on chunk after chunk, the chunks shared among threads (arrays one by one)."""
     w_resp = exp.promised_response_share * exp.announcement_weight
-    for i in range(S.firm.shape[0]):
-        f = S.firm[i]
-        if f < 0:
-            continue
-        er = np.float64(S.expected_response_h[i])
-        a = announced_h[f]
-        if a > 0:
-            er = pulled(er, a, exp.announcement_weight)
-        pr = promise[f, S.segment[i]]
-        if pr > 0:
-            S.predicted_quality[i] = np.float32(pulled(np.float64(S.predicted_quality[i]), pr,
-                                                       exp.promised_quality_pull))
-        r = promised_h[f]
-        if r > 0:
-            er = pulled(er, r, w_resp)
-        S.expected_response_h[i] = np.float32(er)
+    n = firm.shape[0]
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        for i in range(c * CHUNK, min((c + 1) * CHUNK, n)):
+            f = firm[i]
+            if f < 0:
+                continue
+            er = np.float64(expected_h[i])
+            a = announced_h[f]
+            if a > 0:
+                er = pulled(er, a, exp.announcement_weight)
+            pr = promise[f, segment[i]]
+            if pr > 0:
+                predicted[i] = np.float32(pulled(np.float64(predicted[i]), pr, exp.promised_quality_pull))
+            r = promised_h[f]
+            if r > 0:
+                er = pulled(er, r, w_resp)
+            expected_h[i] = np.float32(er)

@@ -22,11 +22,12 @@ References:
 from __future__ import annotations
 
 import numpy as np
+from numba import prange
 
 from sim.rules import daybook as B
 from sim.rules import expectations as ex
 from sim.rules import trust as tr
-from sim.rules.jit import kernel, rule
+from sim.rules.jit import CHUNK, kernel, parallel_kernel, rule
 
 __all__ = ["close_day", "contact_satisfaction", "lateness_penalty", "score_contacts", "smoothed"]
 
@@ -79,29 +80,54 @@ def score_contacts(book, touched, idx, perceived, weight, penalty, recog, S, pro
     kept or broken (:func:`sim.rules.trust.promise_evidence`), the recognition
     value and one count. ``penalty`` and ``recog`` have one value per contact,
     or a single value for all.
+
+    The contacts are visited by consumer (a stable order, so each consumer's
+    contacts add up in their given order) in fixed chunks of consumers
+    (:data:`sim.rules.jit.CHUNK`) shared among threads: no two threads write
+    the same row, and any number of threads gives the same numbers.
     """
+    n = book.shape[0]
+    if idx.shape[0] == 0:
+        return
+    ordered = True
+    for j in range(1, idx.shape[0]):
+        if idx[j] < idx[j - 1]:
+            ordered = False
+            break
+    order = np.arange(idx.shape[0]) if ordered else np.argsort(idx, kind="mergesort")
+    cuts = np.searchsorted(idx[order], np.arange(0, n + CHUNK, CHUNK))
+    _score_chunks(book, touched, idx, order, cuts, perceived, weight, penalty, recog, S.predicted_quality,
+                  S.adequate_quality, S.firm, S.segment, promise, sat, trp, out)
+
+
+@parallel_kernel
+def _score_chunks(book, touched, idx, order, cuts, perceived, weight, penalty, recog, predicted, adequate, firm,
+                  segment, promise, sat, trp, out):
+    """:func:`score_contacts` on the contacts ``order[cuts[c]:cuts[c + 1]]`` of chunk c, chunks among threads."""
     npen = penalty.shape[0]
     nrec = recog.shape[0]
-    for j in range(idx.shape[0]):
-        i = idx[j]
-        p = perceived[j]
-        touched[i] = 1
-        s = contact_satisfaction(p, np.float64(S.predicted_quality[i]), np.float64(S.adequate_quality[i]), sat)
-        s = min(max(s - penalty[j if npen > 1 else 0], 0.0), 1.0)
-        pos = tr.graded_positive(s, weight)
-        neg = tr.graded_negative(s, weight, trp)
-        pr = promise[S.firm[i], S.segment[i]]
-        if pr > 0:
-            neg = neg + tr.broken_promise(pr, p, weight, trp)
-            pos = pos + tr.kept_promise(pr, p, weight, trp)
-        book[i, B.WEIGHT] += np.float32(weight)
-        book[i, B.WEIGHTED_QUALITY] += np.float32(p * weight)
-        book[i, B.WEIGHTED_SATISFACTION] += np.float32(s * weight)
-        book[i, B.POSITIVE] += np.float32(pos)
-        book[i, B.NEGATIVE] += np.float32(neg)
-        book[i, B.RECOGNITION] += np.float32(recog[j if nrec > 1 else 0])
-        book[i, B.COUNT] += np.float32(1.0)
-        out[j] = s
+    for c in prange(cuts.shape[0] - 1):
+        for t in range(cuts[c], cuts[c + 1]):
+            j = order[t]
+            i = idx[j]
+            p = perceived[j]
+            touched[i] = 1
+            s = contact_satisfaction(p, np.float64(predicted[i]), np.float64(adequate[i]), sat)
+            s = min(max(s - penalty[j if npen > 1 else 0], 0.0), 1.0)
+            pos = tr.graded_positive(s, weight)
+            neg = tr.graded_negative(s, weight, trp)
+            pr = promise[firm[i], segment[i]]
+            if pr > 0:
+                neg = neg + tr.broken_promise(pr, p, weight, trp)
+                pos = pos + tr.kept_promise(pr, p, weight, trp)
+            book[i, B.WEIGHT] += np.float32(weight)
+            book[i, B.WEIGHTED_QUALITY] += np.float32(p * weight)
+            book[i, B.WEIGHTED_SATISFACTION] += np.float32(s * weight)
+            book[i, B.POSITIVE] += np.float32(pos)
+            book[i, B.NEGATIVE] += np.float32(neg)
+            book[i, B.RECOGNITION] += np.float32(recog[j if nrec > 1 else 0])
+            book[i, B.COUNT] += np.float32(1.0)
+            out[j] = s
 
 
 @kernel
@@ -119,32 +145,55 @@ def close_day(book, touched, gain, S, sat, exp, adapt):
     (:func:`sim.rules.expectations.adapt_norms`). Returns the sum of P and
     the number of consumers with a weighted contact (the day's delivered
     quality is their ratio).
+
+    The consumers are cut in fixed chunks (:data:`sim.rules.jit.CHUNK`) shared
+    among threads; each chunk sums its own P and the sums are added in chunk
+    order, so any number of threads gives the same numbers.
     """
+    n = book.shape[0]
+    partial = np.zeros(((n + CHUNK - 1) // CHUNK, 2))
+    _close_chunks(book, touched, gain, S.evidence_pos, S.evidence_neg, S.satisfaction, S.last_quality,
+                  S.predicted_quality, S.adequate_quality, S.desired_quality, sat, exp, adapt, partial)
     total = 0.0
     hits = 0
-    for i in range(book.shape[0]):
-        if touched[i] == 0:
-            continue
-        touched[i] = 0
-        S.evidence_pos[i] = np.float32(np.float64(S.evidence_pos[i]) + np.float64(book[i, B.POSITIVE]))
-        S.evidence_neg[i] = np.float32(np.float64(S.evidence_neg[i]) + np.float64(book[i, B.NEGATIVE]))
-        gain[i] = book[i, B.RECOGNITION]
-        w = np.float64(book[i, B.WEIGHT])
-        if w > 0:
-            p = np.float64(book[i, B.WEIGHTED_QUALITY]) / w
-            s = np.float64(book[i, B.WEIGHTED_SATISFACTION]) / w
-            total += p
-            hits += 1
-            S.satisfaction[i] = np.float32(min(max(smoothed(np.float64(S.satisfaction[i]), s, sat.memory), 0.0),
-                                               1.0))
-            x = smoothed(np.float64(S.last_quality[i]), p, exp.experience_memory)
-            S.last_quality[i] = np.float32(x)
-            if adapt:
-                e, a, d = ex.adapt_norms(np.float64(S.predicted_quality[i]), np.float64(S.adequate_quality[i]),
-                                         np.float64(S.desired_quality[i]), p, x, exp)
-                S.predicted_quality[i] = np.float32(e)
-                S.adequate_quality[i] = np.float32(a)
-                S.desired_quality[i] = np.float32(d)
-        for c in range(B.CONTACT_COLUMNS):
-            book[i, c] = 0.0
+    for c in range(partial.shape[0]):
+        total += partial[c, 0]
+        hits += np.int64(partial[c, 1])
     return total, hits
+
+
+@parallel_kernel
+def _close_chunks(book, touched, gain, ev_pos, ev_neg, satisfaction, last_quality, predicted, adequate, desired, sat,
+                  exp, adapt, partial):
+    """:func:`close_day` on chunk after chunk, the chunks shared among threads (arrays one by one)."""
+    n = book.shape[0]
+    for c in prange(partial.shape[0]):
+        total = 0.0
+        hits = 0.0
+        for i in range(c * CHUNK, min((c + 1) * CHUNK, n)):
+            if touched[i] == 0:
+                continue
+            touched[i] = 0
+            ev_pos[i] = np.float32(np.float64(ev_pos[i]) + np.float64(book[i, B.POSITIVE]))
+            ev_neg[i] = np.float32(np.float64(ev_neg[i]) + np.float64(book[i, B.NEGATIVE]))
+            gain[i] = book[i, B.RECOGNITION]
+            w = np.float64(book[i, B.WEIGHT])
+            if w > 0:
+                p = np.float64(book[i, B.WEIGHTED_QUALITY]) / w
+                s = np.float64(book[i, B.WEIGHTED_SATISFACTION]) / w
+                total += p
+                hits += 1.0
+                satisfaction[i] = np.float32(min(max(smoothed(np.float64(satisfaction[i]), s, sat.memory), 0.0),
+                                                 1.0))
+                x = smoothed(np.float64(last_quality[i]), p, exp.experience_memory)
+                last_quality[i] = np.float32(x)
+                if adapt:
+                    e, a, d = ex.adapt_norms(np.float64(predicted[i]), np.float64(adequate[i]),
+                                             np.float64(desired[i]), p, x, exp)
+                    predicted[i] = np.float32(e)
+                    adequate[i] = np.float32(a)
+                    desired[i] = np.float32(d)
+            for k in range(B.CONTACT_COLUMNS):
+                book[i, k] = 0.0
+        partial[c, 0] = total
+        partial[c, 1] = hits

@@ -32,7 +32,7 @@ import numba
 import numpy as np
 
 __all__ = ["CHUNK", "UNIT", "cache_dir", "kernel", "parallel_kernel", "rule", "rules_fingerprint", "set_threads",
-           "u01"]
+           "u01", "usable_cores"]
 
 _RULES_DIR = Path(__file__).resolve().parent
 
@@ -85,20 +85,33 @@ CHUNK = 65_536
 
 
 def set_threads() -> int:
-    """Threads for the parallel passes: ``EXLAB_THREADS`` (a whole number >= 1), else one.
+    """Threads for the parallel passes: ``EXLAB_THREADS`` (a whole number >= 1), else every usable core.
 
-    One by default: sweeps already run one process per core, and on this
-    2-core machine the passes are bound by memory bandwidth (docs/ENGINE.md).
+    A single run uses the cores this process may use (its CPU affinity);
+    the workers of a sweep's embedded cluster are started with
+    ``EXLAB_THREADS=1`` (they already run one process per core). The numbers
+    never depend on the count (fixed chunks, :data:`CHUNK`).
     """
-    want = os.environ.get("EXLAB_THREADS", "1")
-    try:
-        k = int(want)
-    except ValueError:
-        k = 0
-    if k < 1:
-        raise ValueError(f"EXLAB_THREADS: expected a whole number >= 1, got {want!r}")
+    want = os.environ.get("EXLAB_THREADS", "")
+    if want.strip():
+        try:
+            k = int(want)
+        except ValueError:
+            k = 0
+        if k < 1:
+            raise ValueError(f"EXLAB_THREADS: expected a whole number >= 1, got {want!r}")
+    else:
+        k = usable_cores()
     numba.set_num_threads(min(k, numba.config.NUMBA_NUM_THREADS))
     return numba.get_num_threads()
+
+
+def usable_cores() -> int:
+    """Cores this process may use (the CPU affinity mask, not the machine's total)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
 
 
 #: 2**-53: a 53-bit integer times UNIT is a uniform double on [0, 1).

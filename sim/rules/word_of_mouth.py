@@ -19,10 +19,11 @@ References:
 from __future__ import annotations
 
 import numpy as np
+from numba import prange
 
 from sim.rules import daybook as B
 from sim.rules import trust as tr
-from sim.rules.jit import kernel, rule, u01
+from sim.rules.jit import CHUNK, kernel, parallel_kernel, rule, u01
 
 __all__ = ["deliver", "talk", "talk_probability"]
 
@@ -50,17 +51,38 @@ def talk(key, S, wom, out):
 
     Consumer i talks when ``u01(key, i) < talk_probability(...)``: one
     counter-based draw per consumer, keyed by the day's key and the index.
+    Fixed chunks of consumers (:data:`sim.rules.jit.CHUNK`) are drawn on as
+    many threads as allowed, each into its own stretch of ``out``, then
+    packed in chunk order: the same talkers for any number of threads.
     """
+    n = S.firm.shape[0]
+    counts = np.zeros((n + CHUNK - 1) // CHUNK, np.int64)
+    _talk_chunks(key, S.firm, S.satisfaction, S.recognition_seeking, S.help_received, S.share_propensity, wom, out,
+                 counts)
     k = 0
-    for i in range(S.firm.shape[0]):
-        if S.firm[i] < 0:
-            continue
-        u = u01(key, i)
-        if u < talk_probability(np.float64(S.satisfaction[i]), np.float64(S.recognition_seeking[i]),
-                                np.float64(S.help_received[i]), np.float64(S.share_propensity[i]), wom):
-            out[k] = i
+    for c in range(counts.shape[0]):
+        start = c * CHUNK
+        for t in range(counts[c]):
+            out[k] = out[start + t]
             k += 1
     return k
+
+
+@parallel_kernel
+def _talk_chunks(key, firm, satisfaction, seeking, help_received, share, wom, out, counts):
+    """:func:`talk` on chunk after chunk: chunk c writes its talkers from ``out[c * CHUNK]`` on."""
+    n = firm.shape[0]
+    for c in prange(counts.shape[0]):
+        k = c * CHUNK
+        for i in range(c * CHUNK, min((c + 1) * CHUNK, n)):
+            if firm[i] < 0:
+                continue
+            u = u01(key, i)
+            if u < talk_probability(np.float64(satisfaction[i]), np.float64(seeking[i]),
+                                    np.float64(help_received[i]), np.float64(share[i]), wom):
+                out[k] = i
+                k += 1
+        counts[c] = k - c * CHUNK
 
 
 @kernel
