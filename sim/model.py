@@ -88,7 +88,7 @@ class ExchangeModel(mesa.Model):
 
         n = sc.population.consumers
         self.n = n
-        self.threads = set_threads()
+        self.threads = set_threads(n)
         self.state = ConsumerState.initial(sc, self.seeds("population"))
         self.S = self.state.arrays()
         self.graph = build_social_graph(sc.network, n, self.state.segment, self.seeds.int_seed("graph"))

@@ -31,8 +31,8 @@ from pathlib import Path
 import numba
 import numpy as np
 
-__all__ = ["CHUNK", "UNIT", "cache_dir", "kernel", "parallel_kernel", "rule", "rules_fingerprint", "set_threads",
-           "u01", "usable_cores"]
+__all__ = ["CHUNK", "PARALLEL_FROM", "UNIT", "cache_dir", "kernel", "parallel_kernel", "rule", "rules_fingerprint",
+           "set_threads", "u01", "usable_cores"]
 
 _RULES_DIR = Path(__file__).resolve().parent
 
@@ -84,10 +84,16 @@ def parallel_kernel(fn):
 CHUNK = 65_536
 
 
-def set_threads() -> int:
-    """Threads for the parallel passes: ``EXLAB_THREADS`` (a whole number >= 1), else every usable core.
+#: Consumers from which a run uses several threads by default (four chunks): below it, waking the
+#: threads costs more than the passes they share (measured in docs/ENGINE.md).
+PARALLEL_FROM = 4 * CHUNK
 
-    A single run uses the cores this process may use (its CPU affinity);
+
+def set_threads(consumers: int | None = None) -> int:
+    """Threads for the parallel passes: ``EXLAB_THREADS`` (a whole number >= 1), else a default.
+
+    The default is every core this process may use (its CPU affinity) for a
+    run of at least :data:`PARALLEL_FROM` consumers, one thread below it;
     the workers of a sweep's embedded cluster are started with
     ``EXLAB_THREADS=1`` (they already run one process per core). The numbers
     never depend on the count (fixed chunks, :data:`CHUNK`).
@@ -101,7 +107,7 @@ def set_threads() -> int:
         if k < 1:
             raise ValueError(f"EXLAB_THREADS: expected a whole number >= 1, got {want!r}")
     else:
-        k = usable_cores()
+        k = usable_cores() if consumers is None or consumers >= PARALLEL_FROM else 1
     numba.set_num_threads(min(k, numba.config.NUMBA_NUM_THREADS))
     return numba.get_num_threads()
 
