@@ -1,10 +1,10 @@
-"""The fingerprint of the engine's source: which code made a run, compared across sessions and workers."""
+"""Fingerprints of the source: which code made a run (engine) and which made the validation report (model)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["engine_fingerprint"]
+__all__ = ["engine_fingerprint", "model_fingerprint"]
 
 
 def engine_fingerprint() -> str:
@@ -24,4 +24,41 @@ def engine_fingerprint() -> str:
         if rel.parts[0] == "experiments":
             continue
         h.update(rel.as_posix().encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def model_fingerprint() -> str:
+    """SHA-256 over the sources that compute the model's numbers: what a validation report was made from.
+
+    Covers every ``sim/**/*.py`` except the parts that only run, store or
+    print (``sim/experiments/``, ``sim/cli.py``, ``sim/__main__.py``,
+    ``sim/validation/report.py``, the report's writer), plus the preset
+    scenarios ``scenarios/*.toml`` (the theory cases and the claims start
+    from them). The validation cases (``sim/validation/*.py``) are covered:
+    a changed case or tolerance changes the evidence. Each file enters as its
+    path relative to its root, a NUL byte, its bytes and a NUL byte, in
+    sorted path order, so a renamed or moved file changes the digest too.
+
+    ``docs/VALIDATION.md`` is stamped with it: when the stamp differs, the
+    evidence was made by other code (or other presets) and must be
+    regenerated with ``make validate``; a change to the writer, the CLI or
+    the batch runner alone does not make it stale.
+    """
+    import hashlib
+
+    import sim
+
+    package = Path(sim.__file__).resolve().parent
+    skipped = {"cli.py", "__main__.py", "validation/report.py"}
+    files = []
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package)
+        if rel.parts[0] == "experiments" or rel.as_posix() in skipped:
+            continue
+        files.append((f"sim/{rel.as_posix()}", path))
+    presets = package.parent / "scenarios"
+    files += [(f"scenarios/{p.name}", p) for p in sorted(presets.glob("*.toml"))]
+    h = hashlib.sha256()
+    for name, path in files:
+        h.update(name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
