@@ -5,7 +5,8 @@ closed form of dF/dt = (p + qF)(1 - F). The agent rule (sim/rules/acquisition.py
 is the per-day hazard p + q * (customer ties / ties) once valence and offers
 play no part, every consumer starts as a prospect and nobody churns; on a
 complete graph the customer share of ties is the population's (minus oneself).
-Other word-of-mouth is switched off.
+Other word-of-mouth is switched off. The configuration is the theory case's
+(sim/validation/cases.py: ``bass_scenario``), run here in its quick size.
 
 The model steps in whole days: its expected path is the discrete Bass
 recursion F(t+1) = F(t) + (p + q F(t)) (1 - F(t)) (Bass 1969 estimated the
@@ -18,42 +19,21 @@ runs the mean strays up to 0.045).
 
 import numpy as np
 
-from tests.emergent.helpers import run, small
-
-P, Q = 0.003, 0.04
-TICKS = 250
-
-
-def bass(t, p, q):
-    e = np.exp(-(p + q) * t)
-    return (1 - e) / (1 + (q / p) * e)
-
-
-def bass_discrete(ticks, p, q):
-    f, out = 0.0, []
-    for _ in range(ticks):
-        f = f + (p + q * f) * (1 - f)
-        out.append(f)
-    return np.array(out)
-
-
-def _bass(ticks, p, q):
-    return small(consumers=2000, ticks=ticks, network__kind="complete", wom__enabled=False,
-                 population__prospect_share=1.0, run__warmup_days=0, acquisition__innovation=p,
-                 acquisition__imitation=q, acquisition__valence_weight=0.0, acquisition__offer_lift=0.0)
+from sim.validation.cases import BASS_P, BASS_Q, BASS_TICKS, BASS_TOLERANCE, bass_curve, bass_discrete, bass_scenario
+from tests.emergent.helpers import run
 
 
 def test_acquisition_on_a_complete_graph_follows_the_bass_curve():
-    sc = _bass(TICKS, P, Q)
+    sc = bass_scenario(BASS_TICKS, BASS_P, BASS_Q)
     curves = [run(sc, seed)[0]["customer_share"].to_numpy() for seed in (1, 2, 3, 4)]
     simulated = np.mean(curves, axis=0)
-    assert np.max(np.abs(simulated - bass_discrete(TICKS, P, Q))) < 0.035
-    assert np.max(np.abs(simulated - bass(np.arange(1, TICKS + 1), P, Q))) < 0.035
+    assert np.max(np.abs(simulated - bass_discrete(BASS_TICKS, BASS_P, BASS_Q))) < BASS_TOLERANCE
+    assert np.max(np.abs(simulated - bass_curve(np.arange(1, BASS_TICKS + 1), BASS_P, BASS_Q))) < BASS_TOLERANCE
     # Sanity: the curve really is S-shaped (takes off, then saturates).
     assert simulated[20] < 0.15 and simulated[-1] > 0.98
 
 
 def test_without_imitation_acquisition_is_slower_than_bass():
-    only_p = run(_bass(100, P, 0.0), 1)[0]["customer_share"].iloc[-1]
-    assert abs(only_p - (1 - (1 - P) ** 100)) < 0.05
-    assert only_p < bass(100, P, Q) - 0.3
+    only_p = run(bass_scenario(100, BASS_P, 0.0), 1)[0]["customer_share"].iloc[-1]
+    assert abs(only_p - (1 - (1 - BASS_P) ** 100)) < 0.05
+    assert only_p < bass_curve(100, BASS_P, BASS_Q) - 0.3
