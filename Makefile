@@ -11,7 +11,7 @@ PORT ?= 8501
 # The dashboard listens on this machine only; `make run HOST=0.0.0.0` serves a classroom network.
 HOST ?= 127.0.0.1
 
-.PHONY: run cli test test-fast bench bench-full browser-deps lint clean
+.PHONY: run cli test test-fast bench bench-full validate browser-deps lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
@@ -57,6 +57,11 @@ bench: $(STAMP)
 
 bench-full: $(STAMP)
 	$(PY) benchmarks/bench.py --full
+
+# The evidence report docs/VALIDATION.md: theory cases and claims, stamped with the model's fingerprint.
+# Not part of `make test`: it takes up to half an hour on two cores.
+validate: $(STAMP)
+	$(PY) -m sim.validation.report
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sim tests dashboard benchmarks
