@@ -54,14 +54,15 @@ THEORY = [
 CLAIMS = [
     FakeClaim("Delight raises expectations", "Rust & Oliver 2000", "gain fades", "A/B, 10 seeds", "satisfaction",
               0.25, 0.2, 0.3, 10, "supported", "The norms follow experience.\n\nSecond paragraph."),
-    FakeClaim("Skewed", "Src", "h", "d", "o", 0.5, 0.1, 0.6, 4, "not supported", "Because."),
+    FakeClaim("Skewed", "Src", "h2", "d", "o", 0.5, 0.1, 0.6, 4, "not supported", "Because."),
+    FakeClaim("Costly", "Src", "h", "d", "o", 1234.6, 1222.6, 1246.6, 4, "supported", "Because."),
 ]
 STAMP = report.Stamp(fingerprint="ab" * 32, date="2030-01-02 03:04 UTC", machine="host | x86_64, 2 cores",
                      wall_s=754.0, command="python -m sim.validation.report --reps 10", mode="full", reps=10)
 
 
-def _rows(text: str, first_cell: str) -> list[str]:
-    return [ln for ln in text.splitlines() if ln.startswith(f"| {first_cell}")]
+def _rows(text: str, cell: str) -> list[str]:
+    return [ln for ln in text.splitlines() if ln.startswith("| ") and f"| {cell}" in ln]
 
 
 def test_render_gives_the_header_the_tables_and_the_explanations():
@@ -80,9 +81,13 @@ def test_render_gives_the_header_the_tables_and_the_explanations():
     assert "| nan |" in _rows(text, "No estimate")[0]
     assert "- **Broken case**: a case that fails" in text
     (claim,) = _rows(text, "Delight")
-    assert "| 0.25 ± 0.05 | 10 | supported |" in claim
+    assert claim.startswith("| 1 | Delight") and "| 0.25 ± 0.05 | 10 | supported |" in claim
     assert "| 0.5 [0.1, 0.6] | 4 | not supported |" in _rows(text, "Skewed")[0]
-    assert "### Delight raises expectations" in text and "Second paragraph." in text
+    assert "| 1,235 ± 12 |" in _rows(text, "Costly")[0]
+    # one heading per claim, one paragraph per row
+    assert text.count("#### Delight raises expectations") == 1 and text.count("#### Costly") == 1
+    assert "**1.** gain fades *Outcome:* satisfaction. *Verdict:* supported." in text
+    assert "**3.** h *Outcome:* o." in text and "Second paragraph." in text
     assert "## How to read this report" in text
     assert text.endswith("\n")
 

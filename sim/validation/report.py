@@ -66,13 +66,21 @@ class Stamp:
 # ------------------------------------------------------------------ rendering
 def _cell(text: object) -> str:
     """Text for one Markdown table cell: one line, pipes escaped."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+    return _line(text).replace("|", "\\|")
+
+
+def _line(text: object) -> str:
+    """Text on one line (runs of white space, newlines included, become one space)."""
+    return " ".join(str(text).split())
 
 
 def _num(x: float) -> str:
-    """Four significant digits; ``nan`` and infinities spelled out."""
-    if isinstance(x, float) and not math.isfinite(x):
+    """Four significant digits (whole numbers with thousands separators from 1,000 on); nan and inf spelled out."""
+    x = float(x)
+    if not math.isfinite(x):
         return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
     return f"{x:.4g}"
 
 
@@ -144,21 +152,24 @@ def render(stamp: Stamp, theory: Sequence, claims: Sequence) -> str:
         out.append(f"| {_cell(r.case)} | {_num(r.target)} | {_num(r.measured)} | {_num(r.tolerance)} | "
                    f"{'yes' if r.passed else '**no**'} | {_cell(r.source)} |")
     out += ["", "Configurations:", ""]
-    out += [f"- **{_cell(r.case)}**: {' '.join(str(r.note).split())}" for r in theory]
+    out += [f"- **{_cell(r.case)}**: {_line(r.note)}" for r in theory]
     out += ["", f"## Claims ({len(claims)})", ""]
-    if claims:
-        out += ["| Claim | Hypothesis | Design | Effect ± 95% CI | n | Verdict |",
-                "|---|---|---|---|---:|---|"]
-        for c in claims:
-            out.append(f"| {_cell(c.claim)} | {_cell(c.hypothesis)} | {_cell(c.design)} | "
-                       f"{_cell(_effect(c.estimate, c.ci_low, c.ci_high))} | {int(c.n)} | {_cell(c.verdict)} |")
-        for c in claims:
-            out += ["", f"### {' '.join(str(c.claim).split())}", "",
-                    f"*Source:* {' '.join(str(c.source).split())}. *Outcome:* {' '.join(str(c.outcome).split())}. "
-                    f"*Verdict:* {' '.join(str(c.verdict).split())}.", "",
-                    str(c.explanation).strip()]
-    else:
+    if not claims:
         out.append("No claim was run.")
+        return "\n".join(out) + "\n"
+    out += ["| # | Claim | Hypothesis | Design | Effect ± 95% CI | n | Verdict |",
+            "|---:|---|---|---|---|---:|---|"]
+    for i, c in enumerate(claims, 1):
+        out.append(f"| {i} | {_cell(c.claim)} | {_cell(c.hypothesis)} | {_cell(c.design)} | "
+                   f"{_cell(_effect(c.estimate, c.ci_low, c.ci_high))} | {int(c.n)} | {_cell(c.verdict)} |")
+    out += ["", "### What each verdict rests on"]
+    previous = None
+    for i, c in enumerate(claims, 1):
+        if (c.claim, c.source) != previous:  # the rows of one claim follow each other
+            out += ["", f"#### {_line(c.claim)}", "", f"*Source:* {_line(c.source)}"]
+            previous = (c.claim, c.source)
+        out += ["", f"**{i}.** {_line(c.hypothesis)} *Outcome:* {_line(c.outcome)}. *Verdict:* {_line(c.verdict)}.",
+                "", str(c.explanation).strip()]
     return "\n".join(out) + "\n"
 
 
