@@ -64,6 +64,7 @@ def _read(table, column, how):
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_switching_a_mechanism_off_changes_the_outcome_it_drives(case):
+    """Each case is its own knock-out: the mechanism it names, switched off by its OFF overrides."""
     name, common, on, off, outcome, how, sign, min_diff = case
     ticks = BASE["ticks"]
     cons = BASE["consumers"]
@@ -74,8 +75,11 @@ def test_switching_a_mechanism_off_changes_the_outcome_it_drives(case):
 
 
 def test_listening_moves_each_segments_message_to_its_need():
-    """Two segments far apart in need: the firm starts with one message for their average need;
-    listening learns each segment's need from feedback, so the per-segment messages fit better."""
+    """Knock-out in the test: without listening (no feedback heard) the per-segment messages learn nothing.
+
+    Two segments far apart in need: the firm starts with one message for their average need;
+    listening learns each segment's need from feedback, so the per-segment messages fit better.
+    """
     from tests.emergent.helpers import with_segments
 
     fits = {}
@@ -90,7 +94,7 @@ def test_listening_moves_each_segments_message_to_its_need():
 
 
 def test_a_leaked_line_sends_requests_where_the_firm_did_not_design_them():
-    """Two segments, each with its own platform line; leakage routes some onto the other line."""
+    """Knock-out in the test: no leakage, no request off its line (two segments, each with its own line)."""
     from sim.scenario import scenario_from_dict, scenario_to_dict
 
     d = scenario_to_dict(small(2000, 60, exchange__generalized=1.0))
