@@ -28,8 +28,13 @@ import hashlib
 import os
 from pathlib import Path
 
-import numba
-import numpy as np
+# Threads that wait between parallel passes sleep instead of spinning: a spinning OpenMP thread takes
+# a core from the serial work between passes (measured in docs/ENGINE.md). Read when the OpenMP
+# library loads, at the first parallel pass; a value set by the user is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
 
 __all__ = ["CHUNK", "PARALLEL_FROM", "UNIT", "cache_dir", "kernel", "parallel_kernel", "rule", "rules_fingerprint",
            "set_threads", "u01", "usable_cores"]
