@@ -11,12 +11,10 @@ peak resident set size (VmHWM) of fresh processes running ``simulate``
 =========  =========  ==========  =====
 consumers  peak GiB   estimate    ratio
 =========  =========  ==========  =====
-50k        0.35       0.49        1.40
-200k       0.46       0.54        1.18
-500k       0.58       0.63        1.08
-1M         0.70       0.79        1.13
-2M         0.96       1.10        1.14
-5M         1.83       2.04        1.11
+50k        0.33       0.49        1.48
+200k       0.43       0.55        1.28
+1M         0.67       0.85        1.27
+5M         1.78       2.37        1.33
 =========  =========  ==========  =====
 
 Every shipped preset at its own size peaks under the estimate too (the
