@@ -45,12 +45,13 @@ browser-deps:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 		|| echo "warning: could not install chromium"; }
 
+# The tests on every core (at most four worker processes; pytest-xdist).
 test: $(STAMP) browser-deps
 	$(VENV)/bin/ruff check sim tests dashboard benchmarks docs
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n auto --maxprocesses 4
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider -m "not slow and not browser and not dask"
+	$(PY) -m pytest -q -p no:cacheprovider -n auto --maxprocesses 4 -m "not slow and not browser and not dask"
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py

@@ -32,7 +32,10 @@ def model_fingerprint() -> str:
 
     Covers every ``sim/**/*.py`` except the parts that only run, store or
     print (``sim/experiments/``, ``sim/cli.py``, ``sim/__main__.py``,
-    ``sim/validation/report.py``, the report's writer), plus the preset
+    ``sim/validation/report.py``, the report's writer; ``sim/memory.py``,
+    the memory estimate made before a run; ``sim/env.py``, the check of
+    environment variables; ``sim/atomic.py``, file writing;
+    ``sim/precompile.py``, compiling ahead), plus the preset
     scenarios ``scenarios/*.toml`` (the theory cases and the claims start
     from them). The validation cases (``sim/validation/*.py``) are covered:
     a changed case or tolerance changes the evidence. Each file enters as its
@@ -49,7 +52,7 @@ def model_fingerprint() -> str:
     import sim
 
     package = Path(sim.__file__).resolve().parent
-    skipped = {"cli.py", "__main__.py", "validation/report.py"}
+    skipped = {"cli.py", "__main__.py", "validation/report.py", "memory.py", "env.py", "atomic.py", "precompile.py"}
     files = []
     for path in sorted(package.rglob("*.py")):
         rel = path.relative_to(package)

@@ -157,20 +157,36 @@ def render(stamp: Stamp, theory: Sequence, claims: Sequence) -> str:
     if not claims:
         out.append("No claim was run.")
         return "\n".join(out) + "\n"
-    out += ["| # | Claim | Hypothesis | Design | Effect ± 95% CI | n | Verdict |",
+    out += ["| # | Claim | Hypothesis | Condition | Effect ± 95% CI | n | Verdict |",
             "|---:|---|---|---|---|---:|---|"]
     for i, c in enumerate(claims, 1):
-        out.append(f"| {i} | {_cell(c.claim)} | {_cell(c.hypothesis)} | {_cell(c.design)} | "
+        condition = _split_design(c.design)[1]
+        out.append(f"| {i} | {_cell(c.claim)} | {_cell(c.hypothesis)} | {_cell(condition or '-')} | "
                    f"{_cell(_effect(c.estimate, c.ci_low, c.ci_high))} | {int(c.n)} | {_cell(c.verdict)} |")
     out += ["", "### What each verdict rests on"]
     previous = None
     for i, c in enumerate(claims, 1):
+        design = _split_design(c.design)[0]
         if (c.claim, c.source) != previous:  # the rows of one claim follow each other
-            out += ["", f"#### {_line(c.claim)}", "", f"*Source:* {_line(c.source)}"]
+            out += ["", f"#### {_line(c.claim)}", "", f"*Source:* {_line(c.source)}", "",
+                    f"*Design:* {_line(design)}"]
             previous = (c.claim, c.source)
+            shown = design
+        elif design != shown:
+            out += ["", f"*Design:* {_line(design)}"]
+            shown = design
         out += ["", f"**{i}.** {_line(c.hypothesis)} *Outcome:* {_line(c.outcome)}. *Verdict:* {_line(c.verdict)}.",
                 "", str(c.explanation).strip()]
     return "\n".join(out) + "\n"
+
+
+def _split_design(design: str) -> tuple[str, str]:
+    """A claim's design without its condition, and the condition (``"Condition: ..."`` at its end, or "")."""
+    text = str(design).strip()
+    at = text.rfind("Condition:")
+    if at < 0:
+        return text, ""
+    return text[:at].strip(), text[at + len("Condition:"):].strip()
 
 
 def parse_header(text: str) -> dict[str, str]:
