@@ -295,8 +295,11 @@ def _run(args, out: Path, argv: list[str] | None) -> int:
         started: list[str] = []
         theory = cases.theory_rows(args.quick, progress=theory_progress)
         bar.update(len(theory) - bar.n)
-    with tqdm(desc="claims", unit="step", file=sys.stderr, dynamic_ncols=True) as bar:
+    with tqdm(desc="claims", unit="run", file=sys.stderr, dynamic_ncols=True) as bar:
         def claims_progress(line: str) -> None:
+            done = re.search(r"\brun (\d+)/(\d+)", str(line))  # "run k/N: ..." gives the bar its total
+            if done and bar.total != int(done.group(2)):
+                bar.total = int(done.group(2))
             bar.set_postfix_str(str(line)[:80])
             bar.update(1)
 
