@@ -45,6 +45,7 @@ from __future__ import annotations
 import functools
 import math
 import multiprocessing
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -594,6 +595,11 @@ def _plan(designs: Sequence[Design], reps: int, quick: bool) -> dict[tuple, _Run
     return plan
 
 
+def _use_threads(threads: str) -> None:
+    """A worker's thread count for the parallel passes (set before its first run; numbers do not depend on it)."""
+    os.environ["EXLAB_THREADS"] = threads
+
+
 def _execute(plan: dict[tuple, _Run], workers: int, progress: Callable[[str], None] | None) -> dict[tuple, Any]:
     """Run every planned run once (identical runs are run once and shared) and return the tables by key."""
     unique: dict[_Run, list[tuple]] = {}
@@ -616,7 +622,9 @@ def _execute(plan: dict[tuple, _Run], workers: int, progress: Callable[[str], No
             done(run, *_run(run), k)
         return tables
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    threads = os.environ.get("EXLAB_THREADS") or "1"  # the workers share the cores: one thread each
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_use_threads,
+                             initargs=(threads,)) as pool:
         futures = {pool.submit(_run, run): run for run in order}
         for k, fut in enumerate(as_completed(futures), 1):
             done(futures[fut], *fut.result(), k)
