@@ -191,6 +191,9 @@ def _extend(parser: argparse.ArgumentParser) -> None:
         return
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     add_commands(sub)
+    from sim.decisions.cli import add_command
+
+    add_command(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
