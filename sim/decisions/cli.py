@@ -40,6 +40,8 @@ def _cmd_optimize(args) -> int:
     with executor:
         df = optimize(dec, out, executor, progress)
     bar.close()
+    if df.empty:
+        print("no trial met the constraints: no Pareto point", file=sys.stderr)
     print(f"{len(df)} Pareto point(s), re-evaluated with fresh seeds (95% t intervals); wrote "
           f"{out / 'pareto.csv'}, {out / 'pareto.png'} and front_NN.toml")
     cols = [c for c in df.columns if c not in ("scenario",) and not c.endswith(("_ci_low", "_ci_high"))]

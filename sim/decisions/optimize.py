@@ -22,7 +22,8 @@ enqueued, so it is evaluated next. A trial whose run fails (or gives a
 non-finite objective) is told FAIL; after ``trials`` failures in a row the
 search stops with a one-line error. A decision file whose text changed is refused.
 
-**Front.** The Pareto front (best trials; the best trial with one objective)
+**Front.** The Pareto front (best feasible trials, one per distinct lever
+setting; the best trial with one objective; empty when no trial is feasible)
 is re-evaluated with fresh seeds ``derive_seed(seed, "front", r)``; each
 objective gets its mean and 95% t interval (:func:`sim.analysis.t_interval`).
 Written atomically: ``pareto.csv``, ``pareto.png`` and ``front_NN.toml``
@@ -243,7 +244,9 @@ def _plot(df: pd.DataFrame, dec: Decision) -> bytes:
 
     names = [objective_name(o) for o in dec.objectives]
     fig, ax = plt.subplots(figsize=(6, 4.5))
-    if len(names) == 1:
+    if df.empty:
+        ax.text(0.5, 0.5, "no feasible trial", ha="center", va="center")
+    elif len(names) == 1:
         x = df[dec.levers[0].path]
         ax.set_xlabel(dec.levers[0].path)
         y = names[0]
@@ -251,8 +254,9 @@ def _plot(df: pd.DataFrame, dec: Decision) -> bytes:
         x = df[names[0]]
         ax.set_xlabel(names[0])
         y = names[1]
-    ax.errorbar(x, df[y], yerr=[df[y] - df[f"{y}_ci_low"], df[f"{y}_ci_high"] - df[y]], fmt="o", capsize=3)
-    ax.set_ylabel(y)
+    if not df.empty:
+        ax.errorbar(x, df[y], yerr=[df[y] - df[f"{y}_ci_low"], df[f"{y}_ci_high"] - df[y]], fmt="o", capsize=3)
+        ax.set_ylabel(y)
     ax.set_title(f"{dec.name}: Pareto front (95% t intervals)")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")

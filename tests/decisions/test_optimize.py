@@ -146,3 +146,21 @@ def test_changed_decision_file_is_refused(tmp_path, capsys):
     assert main(["optimize", str(dec), "--out", str(out), "--serial", "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "changed" in err
+
+
+def test_a_budget_on_staff_cost_binds(tmp_path):
+    """Waiting cost alone falls with every agent added; a staff budget of 10 agents' cost stops it at 10."""
+    sc = phone_scenario(ERLANG_C_PATIENCE_MIN, DAYS, CONSUMERS)
+    budget = 10 * 24 * sc.channels.agent_cost_per_hour_eur + 1.0
+    dec = _decision(tmp_path, trials=12, extra=f"""
+[[constraints]]
+outcomes = ["staff_cost_eur"]
+reduce = "mean"
+max = {budget}
+""")
+    dec.write_text(dec.read_text().replace('outcomes = ["staff_cost_eur", "waiting_cost_eur"]',
+                                           'outcomes = ["waiting_cost_eur"]'))
+    out = tmp_path / "out"
+    assert main(["optimize", str(dec), "--out", str(out), "--serial", "--quiet"]) == 0
+    df = pd.read_csv(out / "pareto.csv")
+    assert df["firms[0].phone_agents"].tolist() == [10]
