@@ -56,7 +56,8 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser(
         "optimize", help="search a decision file's levers for the best trade-offs (optuna)",
         description="Optimize the levers of a decision file; rerun the same command to resume.",
-        epilog="Example:\n  exlab optimize experiments/staffing_decision.toml --out results/staffing --serial",
+        epilog="Example:\n  exlab optimize experiments/decisions/staffing_decision.toml --out results/staffing "
+               "--serial",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument("decision", help="decision file (.toml)")
     s.add_argument("--out", required=True, help="folder of the study (study.db) and its outputs")
