@@ -109,7 +109,9 @@ def peer_messages_bound(sc: Scenario) -> float:
     n = sc.population.consumers
     wom = group(sc.wom)
     share = max(s.share_propensity for s in sc.segments)
-    talk = n * wm.talk_probability.py_func(0.0, 1.0, 1.0, share, wom)  # plain Python: no compiling before a run
+    # the rule's plain-Python form: nothing is compiled before a run (with NUMBA_DISABLE_JIT it is the rule itself)
+    rule = getattr(wm.talk_probability, "py_func", wm.talk_probability)
+    talk = n * rule(0.0, 1.0, 1.0, share, wom)
     complex_share = max(p.complex for p in sc.exchange.points())
     degree = float(n - 1) if sc.network.kind == "complete" else float(sc.network.mean_degree)
     seen = talk * complex_share * sc.wom.public_reach * degree
