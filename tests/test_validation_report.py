@@ -8,7 +8,6 @@ a preset) changed after the report was made: regenerate it with
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from sim.experiments.engine import model_fingerprint
 from sim.validation import cases, report
 from sim.validation.cases import TheoryResult
+from sim.validation.claims import ClaimResult
 
 REPORT = Path(__file__).resolve().parents[1] / "docs" / "VALIDATION.md"
 
@@ -31,19 +31,6 @@ def test_the_validation_report_is_current():
 
 
 # ------------------------------------------------------------------ the writer on hand-made rows
-@dataclass
-class FakeClaim:
-    claim: str
-    source: str
-    hypothesis: str
-    design: str
-    outcome: str
-    estimate: float
-    ci_low: float
-    ci_high: float
-    n: int
-    verdict: str
-    explanation: str
 
 
 THEORY = [
@@ -52,10 +39,10 @@ THEORY = [
     TheoryResult("No estimate", 1.0, math.nan, 0.1, False, "x = 1", "nothing measured"),
 ]
 CLAIMS = [
-    FakeClaim("Delight raises expectations", "Rust & Oliver 2000", "gain fades", "A/B, 10 seeds", "satisfaction",
+    ClaimResult("Delight raises expectations", "Rust & Oliver 2000", "gain fades", "A/B, 10 seeds", "satisfaction",
               0.25, 0.2, 0.3, 10, "supported", "The norms follow experience.\n\nSecond paragraph."),
-    FakeClaim("Skewed", "Src", "h2", "d", "o", 0.5, 0.1, 0.6, 4, "not supported", "Because."),
-    FakeClaim("Costly", "Src", "h", "d", "o", 1234.6, 1222.6, 1246.6, 4, "supported", "Because."),
+    ClaimResult("Skewed", "Src", "h2", "d", "o", 0.5, 0.1, 0.6, 4, "not supported", "Because."),
+    ClaimResult("Costly", "Src", "h", "d", "o", 1234.6, 1222.6, 1246.6, 4, "supported", "Because."),
 ]
 STAMP = report.Stamp(fingerprint="ab" * 32, date="2030-01-02 03:04 UTC", machine="host | x86_64, 2 cores",
                      wall_s=754.0, command="python -m sim.validation.report --reps 10", mode="full", reps=10)
