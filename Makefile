@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
 	@$(PY) -c 'import sys; assert sys.version_info >= (3, 12), "Python >= 3.12 needed (pyenv 3.12.1)"'
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,calibrate]'
 	@touch $(STAMP)
 
 # The main job: the dashboard on localhost.
