@@ -31,7 +31,7 @@ def model_fingerprint() -> str:
     """SHA-256 over the sources that compute the model's numbers: what a validation report was made from.
 
     Covers every ``sim/**/*.py`` except the parts that only run, store or
-    print (``sim/experiments/``, ``sim/decisions/``, ``sim/cli.py``, ``sim/__main__.py``,
+    print (``sim/experiments/``, ``sim/decisions/``, ``sim/calibration/``, ``sim/cli.py``, ``sim/__main__.py``,
     ``sim/validation/report.py``, the report's writer; ``sim/memory.py``,
     the memory estimate made before a run; ``sim/env.py``, the check of
     environment variables; ``sim/atomic.py``, file writing;
@@ -56,7 +56,7 @@ def model_fingerprint() -> str:
     files = []
     for path in sorted(package.rglob("*.py")):
         rel = path.relative_to(package)
-        if rel.parts[0] in ("experiments", "decisions") or rel.as_posix() in skipped:
+        if rel.parts[0] in ("experiments", "decisions", "calibration") or rel.as_posix() in skipped:
             continue
         files.append((f"sim/{rel.as_posix()}", path))
     presets = package.parent / "scenarios"
