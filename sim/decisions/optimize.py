@@ -6,7 +6,11 @@ database; simulations run on the experiments' executors
 (:class:`~sim.experiments.executors.SerialExecutor` or
 :class:`~sim.experiments.executors.DaskExecutor`). Sampler: ``NSGAIISampler``
 (named explicitly) with several objectives, ``TPESampler`` with one; both
-seeded with the decision file's ``seed``. Constraints are given with
+seeded with the decision file's ``seed``. Trials go in synchronous
+generations: with NSGA-II a whole population (a quarter of the trials,
+4 to 50) is asked, all its runs are submitted at once (so every worker is
+busy), and its trials are told in trial order before the next generation is
+asked; TPE asks one trial at a time (its replications run in parallel). Constraints are given with
 ``Trial.set_constraint`` (keys ``c0``, ``c1``, ...) as ``value - max`` (feasible when <= 0).
 
 **Common random numbers.** Replication r of every trial runs with the seed
@@ -29,12 +33,17 @@ objective gets its mean and 95% t interval (:func:`sim.analysis.t_interval`).
 Written atomically: ``pareto.csv``, ``pareto.png`` and ``front_NN.toml``
 (the base scenario with the point's levers; ``exlab run`` takes it as it is).
 
-**Reproducibility.** With the serial executor and no interruption, the same
-decision file gives the same trials and the same front (seeded sampler,
-derived run seeds). With several workers, trials are still evaluated one at a
-time (replications in parallel), so the search is the same too; a resumed
-search after a kill is not bit-for-bit the uninterrupted one, since the
-sampler's own random state restarts.
+**Time limit.** ``optimize(..., time_limit=s)`` (the dashboard's bounded
+search) starts no trial after ``s`` seconds and abandons the runs of the
+generation in flight; their settings are queued, so a later resume evaluates
+them first. The front is made of the trials finished by then.
+
+**Reproducibility.** The same decision file gives the same trials and the
+same front on any executor and any number of workers, since the generation
+size comes from the file, each run's seed is derived from the file's seed, and
+trials are told in trial order whatever order their runs finish in. Not
+reproducible bit for bit: a search resumed after a kill or a time limit (the
+sampler's own random state restarts).
 """
 
 from __future__ import annotations
@@ -56,7 +65,7 @@ from sim.decisions.spec import Decision, ObjectiveTable
 from sim.scenario import ScenarioError, to_toml, with_overrides
 from sim.seeds import derive_seed
 
-__all__ = ["evaluate_run", "objective_name", "optimize"]
+__all__ = ["batch_size", "evaluate_run", "objective_name", "optimize", "population_size"]
 
 META = "decision.json"
 
@@ -87,10 +96,6 @@ def evaluate_run(task: tuple[str, dict, int], dec: Decision) -> tuple[list[float
     return objs, cons
 
 
-class _RunFailed(RuntimeError):
-    """A simulation of a trial failed (the message is the run's error)."""
-
-
 def _uncertain(dec: Decision, seed: int) -> dict[str, float]:
     rng = np.random.default_rng(seed)
     out = {}
@@ -100,17 +105,48 @@ def _uncertain(dec: Decision, seed: int) -> dict[str, float]:
     return out
 
 
-def _evaluate(executor, dec: Decision, levers: dict, seeds: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Each replication's objectives and constraint values (rows: replications)."""
-    tasks = [(f"r{r}", {**_uncertain(dec, s), **levers}, s) for r, s in enumerate(seeds)]
+def _tasks(dec: Decision, key: str, levers: dict, seeds: list[int]) -> list[tuple[str, dict, int]]:
+    return [(f"{key}/r{r}", {**_uncertain(dec, s), **levers}, s) for r, s in enumerate(seeds)]
+
+
+def _evaluate_many(executor, dec: Decision, settings: list[dict], seeds: list[int], deadline: float | None = None,
+                   on_done: Callable[[int], None] | None = None) -> list[tuple[np.ndarray, np.ndarray] | str | None]:
+    """Every setting's replications, all submitted together (one generation on every worker).
+
+    Returns, per setting, ``(objectives, constraints)`` (rows: replications),
+    the error text of a failed run, or None when ``deadline`` (a
+    ``time.monotonic()`` value) passed before all its runs finished; those
+    still running are abandoned. ``on_done(i)`` is called as setting i completes.
+    """
+    import time
+
+    tasks = [t for i, lv in enumerate(settings) for t in _tasks(dec, str(i), lv, seeds)]
     got: dict[str, Any] = {}
+    errors: dict[int, str] = {}
+    left = {i: len(seeds) for i in range(len(settings))}
     for done in executor.imap_unordered(evaluate_run, tasks, dec):
+        i = int(done.task[0].split("/")[0])
         if done.error is not None:
-            raise _RunFailed(done.error)
-        got[done.task[0]] = done.value
-    objs = np.array([got[t[0]][0] for t in tasks], dtype=float)
-    cons = np.array([got[t[0]][1] for t in tasks], dtype=float).reshape(len(tasks), -1)
-    return objs, cons
+            errors.setdefault(i, done.error)
+        else:
+            got[done.task[0]] = done.value
+        left[i] -= 1
+        if left[i] == 0 and on_done is not None:
+            on_done(i)
+        if deadline is not None and time.monotonic() > deadline and any(left.values()):
+            break
+    out: list[tuple[np.ndarray, np.ndarray] | str | None] = []
+    for i, lv in enumerate(settings):
+        keys = [t[0] for t in _tasks(dec, str(i), lv, seeds)]
+        if i in errors:
+            out.append(errors[i])
+        elif left[i]:
+            out.append(None)
+        else:
+            objs = np.array([got[k][0] for k in keys], dtype=float)
+            cons = np.array([got[k][1] for k in keys], dtype=float).reshape(len(keys), -1)
+            out.append((objs, cons))
+    return out
 
 
 def _suggest(trial, dec: Decision) -> dict:
@@ -134,7 +170,7 @@ def _study(dec: Decision, out: Path):
                                       indent=1).encode())
     directions = [o.direction for o in dec.objectives]
     if len(directions) > 1:
-        sampler = optuna.samplers.NSGAIISampler(seed=dec.seed, population_size=max(4, min(50, dec.trials // 4)))
+        sampler = optuna.samplers.NSGAIISampler(seed=dec.seed, population_size=population_size(dec))
     else:
         sampler = optuna.samplers.TPESampler(seed=dec.seed, n_startup_trials=min(10, dec.trials))
     with warnings.catch_warnings():
@@ -149,11 +185,38 @@ def _study(dec: Decision, out: Path):
     return study
 
 
-def optimize(dec: Decision, out: str | Path, executor, progress: Callable[[int, int], None] | None = None
-             ) -> pd.DataFrame:
-    """Run (or resume) the search, then re-evaluate the front; returns the rows of ``pareto.csv``."""
-    import fcntl
+def batch_size(dec: Decision) -> int:
+    """Trials asked, run and told together: NSGA-II's population (one generation), or 1 for TPE.
 
+    Fixed by the decision file alone, never by the number of workers, so the
+    search is the same on any executor.
+    """
+    return population_size(dec) if len(dec.objectives) > 1 else 1
+
+
+def population_size(dec: Decision) -> int:
+    """NSGA-II's population: a quarter of the trials, between 4 and 50."""
+    return max(4, min(50, dec.trials // 4))
+
+
+def optimize(dec: Decision, out: str | Path, executor, progress: Callable[[int, int], None] | None = None,
+             time_limit: float | None = None) -> pd.DataFrame:
+    """Run (or resume) the search, then re-evaluate the front; returns the rows of ``pareto.csv``.
+
+    Args:
+        dec: The decision file.
+        out: The study's folder (created if missing).
+        executor: Where runs go (serial or Dask).
+        progress: Called with (finished trials, trials wanted).
+        time_limit: Seconds after which no new trial starts and the runs of
+            unfinished trials are abandoned (their settings are queued for a
+            later resume); the front is then made of the finished trials.
+            None: run every trial.
+    """
+    import fcntl
+    import time
+
+    deadline = None if time_limit is None else time.monotonic() + time_limit
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     lock = open(out / ".driver.lock", "a")  # noqa: SIM115 (held until this function returns)
@@ -164,12 +227,14 @@ def optimize(dec: Decision, out: str | Path, executor, progress: Callable[[int, 
         raise ScenarioError([(str(out), "a folder no other optimization is writing",
                               "one running now")]) from None
     try:
-        return _search(dec, out, executor, progress)
+        return _search(dec, out, executor, progress, deadline)
     finally:
         lock.close()
 
 
-def _search(dec: Decision, out: Path, executor, progress) -> pd.DataFrame:
+def _search(dec: Decision, out: Path, executor, progress, deadline: float | None) -> pd.DataFrame:
+    import time
+
     from optuna.trial import TrialState
 
     study = _study(dec, out)
@@ -182,28 +247,41 @@ def _search(dec: Decision, out: Path, executor, progress) -> pd.DataFrame:
     if progress:
         progress(n, dec.trials)
     failed = 0
-    while n < dec.trials:
-        trial = study.ask()
-        levers = _suggest(trial, dec)
-        try:
-            objs, cons = _evaluate(executor, dec, levers, seeds)
-        except _RunFailed as exc:
-            study.tell(trial, state=TrialState.FAIL)
-            failed += 1
-            if failed >= dec.trials:
-                raise ScenarioError([("trials", "runs that succeed", f"{failed} failed in a row ({exc})")]) from None
-            continue
-        failed = 0
-        for k, c in enumerate(cons.mean(axis=0)):
-            trial.set_constraint(f"c{k}", float(c))
-        values = [float(v) for v in objs.mean(axis=0)]
-        if any(not math.isfinite(v) for v in values):
-            study.tell(trial, state=TrialState.FAIL)
-        else:
-            study.tell(trial, values)
+    while n < dec.trials and (deadline is None or time.monotonic() < deadline):
+        trials = [study.ask() for _ in range(min(batch_size(dec), dec.trials - n))]
+        settings = [_suggest(t, dec) for t in trials]
+        finished = [n]
+
+        def one_done(i: int, finished=finished) -> None:
+            finished[0] += 1
+            if progress:
+                progress(min(finished[0], dec.trials), dec.trials)
+
+        results = _evaluate_many(executor, dec, settings, seeds, deadline, one_done)
+        for trial, lv, res in zip(trials, settings, results, strict=True):  # told in trial order
+            if res is None:  # out of time: evaluated first on resume
+                study.tell(trial, state=TrialState.FAIL)
+                study.enqueue_trial(lv, skip_if_exists=False)
+                continue
+            if isinstance(res, str):
+                study.tell(trial, state=TrialState.FAIL)
+                failed += 1
+                if failed >= dec.trials:
+                    raise ScenarioError([("trials", "runs that succeed", f"{failed} failed in a row ({res})")])
+                continue
+            objs, cons = res
+            for k, c in enumerate(cons.mean(axis=0)):
+                trial.set_constraint(f"c{k}", float(c))
+            values = [float(v) for v in objs.mean(axis=0)]
+            if any(not math.isfinite(v) for v in values):
+                study.tell(trial, state=TrialState.FAIL)
+                failed += 1
+            else:
+                study.tell(trial, values)
+                failed = 0
         n = done()
         if progress:
-            progress(n, dec.trials)
+            progress(min(n, dec.trials), dec.trials)
     return _front(study, dec, out, executor)
 
 
@@ -215,9 +293,12 @@ def _front(study, dec: Decision, out: Path, executor) -> pd.DataFrame:
             seen.add(key)
             best.append(t)
     fresh = [derive_seed(dec.seed, "front", r) for r in range(max(dec.replications, 2))]
+    results = _evaluate_many(executor, dec, [dict(t.params) for t in best], fresh)
     rows = []
-    for i, t in enumerate(best):
-        objs, _ = _evaluate(executor, dec, dict(t.params), fresh)
+    for i, (t, res) in enumerate(zip(best, results, strict=True)):
+        if isinstance(res, str):
+            raise ScenarioError([("front", "runs that succeed", f"point {i} failed ({res})")])
+        objs = res[0]
         row: dict[str, Any] = {"point": i, "trial": t.number, **t.params}
         for k, o in enumerate(dec.objectives):
             mean, half, nn = t_interval(objs[:, k])

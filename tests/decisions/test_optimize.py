@@ -164,3 +164,62 @@ max = {budget}
     assert main(["optimize", str(dec), "--out", str(out), "--serial", "--quiet"]) == 0
     df = pd.read_csv(out / "pareto.csv")
     assert df["firms[0].phone_agents"].tolist() == [10]
+
+
+TWO_OBJECTIVES = """
+[[objectives]]
+outcomes = ["trust"]
+direction = "maximize"
+reduce = "last"
+"""
+
+
+def _trial_rows(out: Path) -> list:
+    with sqlite3.connect(out / "study.db") as db:
+        return db.execute("select t.number, t.state, p.param_value from trials t join trial_params p "
+                          "using (trial_id) order by t.number").fetchall()
+
+
+def test_time_limit_stops_a_generation_and_resume_runs_its_trials_first(tmp_path, monkeypatch):
+    """Out of time after three runs: trial 0 is finished, trials 1-3 of the generation wait for the resume."""
+    from sim.decisions.optimize import optimize
+    from sim.decisions.spec import load_decision
+    from sim.experiments.executors import SerialExecutor
+
+    dec = load_decision(_decision(tmp_path, trials=8, extra=TWO_OBJECTIVES))  # NSGA-II, population 4
+    real, jump = time.monotonic, [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: real() + jump[0])
+
+    class OutOfTimeAfterThreeRuns(SerialExecutor):
+        def imap_unordered(self, fn, tasks, *shared):
+            for k, done in enumerate(super().imap_unordered(fn, tasks, *shared)):
+                if k == 2:
+                    jump[0] = 1e6
+                yield done
+
+    out = tmp_path / "out"
+    front = optimize(dec, out, OutOfTimeAfterThreeRuns(), time_limit=3600)
+    rows = _trial_rows(out)
+    assert [(n, s) for n, s, _ in rows] == [(0, "COMPLETE"), (1, "FAIL"), (2, "FAIL"), (3, "FAIL")]
+    assert front["trial"].tolist() == [0]
+    monkeypatch.setattr(time, "monotonic", real)
+    optimize(dec, out, SerialExecutor())
+    rows = _trial_rows(out)
+    assert [s for _, s, _ in rows].count("COMPLETE") == 8
+    assert [v for n, _, v in rows if n in (4, 5, 6)] == [v for n, _, v in rows if n in (1, 2, 3)]
+
+
+@pytest.mark.slow
+@pytest.mark.dask
+def test_search_on_two_workers_is_the_serial_search(tmp_path):
+    """Generations are told in trial order, so the workers' timing cannot change the search."""
+    found = []
+    for k, flags in enumerate((["--serial"], ["--workers", "2"])):
+        d = tmp_path / f"d{k}"
+        d.mkdir()
+        out = d / "out"
+        assert main(["optimize", str(_decision(d, trials=8, extra=TWO_OBJECTIVES)), "--out", str(out),
+                     *flags, "--quiet"]) == 0
+        found.append((_trial_rows(out), pd.read_csv(out / "pareto.csv").drop(columns="scenario")))
+    assert found[0][0] == found[1][0]
+    pd.testing.assert_frame_equal(found[0][1], found[1][1])
