@@ -43,11 +43,11 @@ while its density rises. Along this trajectory, for a box B:
 - mass = points in B / all points.
 
 The chosen step of a trajectory: among the steps that keep at least
-``min_coverage`` of the cases the box started from, take the highest density
-D*; densities within one binomial standard error of it,
-``D* - sqrt(D* (1 - D*) / n_B)`` with n_B the points of that step, are taken
-as equal, and the step with the largest coverage among them is chosen (a
-one-standard-error rule, after Breiman et al. 1984). A further box is sought
+``min_coverage`` of the cases the box started from, the one with the highest
+``F1 = 2 C D / (C + D)``, the harmonic mean of coverage C (the box's recall
+of the cases) and density D (its precision), which is the point where the
+trade-off curve bends (ties: fewer restricted dimensions, then higher
+density). A further box is sought
 on the points outside the earlier boxes and kept when its density is at
 least ``min_density`` and it holds at least ``min_cases`` cases. Each restricted dimension gets its quasi-p value (the
 package's: a one-sided binomial test of the box's cases against the box
@@ -309,19 +309,16 @@ def paired_effect(with_change: Any, without: Any, kind: str) -> np.ndarray:
 # %% PRIM ----------------------------------------------------------------------------------------
 
 
-def _choose_step(traj: pd.DataFrame, coverage: np.ndarray, n: int, min_coverage: float) -> int:
-    """The step of highest coverage among those within one standard error of the best density."""
+def _choose_step(traj: pd.DataFrame, coverage: np.ndarray, min_coverage: float) -> int:
+    """The step of highest F1 (harmonic mean of coverage and density) among those keeping ``min_coverage``."""
     density = traj["density"].to_numpy(dtype=float)
     eligible = coverage >= min_coverage - 1e-12
     if not eligible.any():
         eligible[0] = True
-    best = int(np.flatnonzero(eligible)[np.argmax(density[eligible])])
-    d = density[best]
-    n_box = max(1.0, traj["mass"].iloc[best] * n)
-    floor = d - math.sqrt(d * (1 - d) / n_box) - 1e-12
-    cands = np.flatnonzero(eligible & (density >= floor))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.nan_to_num(2 * coverage * density / (coverage + density))
     res = traj["res_dim"].to_numpy()
-    return int(min(cands, key=lambda s: (-coverage[s], -density[s], res[s], s)))
+    return int(min(np.flatnonzero(eligible), key=lambda s: (-round(f1[s], 12), res[s], -density[s], s)))
 
 
 def find_boxes(x: pd.DataFrame, y: Any, *, boxes: int = 1, peel_alpha: float = 0.05, paste_alpha: float = 0.05,
@@ -336,7 +333,8 @@ def find_boxes(x: pd.DataFrame, y: Any, *, boxes: int = 1, peel_alpha: float = 0
         peel_alpha: Share of a box's points peeled at each step.
         paste_alpha: Share pasted back at each step.
         mass_min: Smallest share of the points a box may hold.
-        min_coverage: The chosen step keeps at least this share of the cases the box started from.
+        min_coverage: The chosen step (highest F1 of coverage and density) keeps at least this
+            share of the cases the box started from.
         min_density: A box after the first is kept only with this density or more...
         min_cases: ... and this many cases of interest or more.
         max_qp: The restrictions whose quasi-p value at the chosen step exceeds this
@@ -371,7 +369,7 @@ def find_boxes(x: pd.DataFrame, y: Any, *, boxes: int = 1, peel_alpha: float = 0
         traj = box.peeling_trajectory.reset_index(drop=True).rename(columns={"res dim": "res_dim"})
         traj["res_dim"] = traj["res_dim"].astype(int)
         coverage = traj["coverage"].to_numpy(dtype=float) * total / left
-        step = _choose_step(traj, coverage, len(y), min_coverage)
+        step = _choose_step(traj, coverage, min_coverage)
         box.select(step)
         lim = box.limits
         weak = lim["qp values"].sort_values(ascending=False)
