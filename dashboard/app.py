@@ -20,5 +20,6 @@ pages = [
     st.Page("views/classroom.py", title="Classroom", icon=":material/school:"),
     st.Page("views/influence.py", title="Influence", icon=":material/share:"),
     st.Page("views/experiments.py", title="Experiments", icon=":material/science:"),
+    st.Page("views/decisions.py", title="Decisions", icon=":material/insights:"),
 ]
 st.navigation(pages).run()

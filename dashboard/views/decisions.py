@@ -1,0 +1,546 @@
+"""Decisions: search the firm's levers for the best trade-offs (a Pareto front), open a point in
+the Scenario lab; find where a change backfires (scenario discovery); fit the model to a firm's
+KPIs (calibration).
+
+Every computation started here is small and bounded in time: the search stops starting trials
+after the time bound the user sets, and the page shows its progress.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import cost, stats
+from dashboard.decisions_data import (
+    LEVER_CHOICES,
+    Front,
+    FrontError,
+    Objective,
+    decision_toml,
+    default_direction,
+    fmt_objective,
+    front_chart,
+    front_from_csv,
+    front_from_folder,
+    front_table,
+    lever_name,
+    list_front_folders,
+    objective_label,
+    objective_short,
+    point_label,
+    point_overrides,
+    point_scenario,
+    point_toml,
+)
+from dashboard.formatting import OUTCOME_INFO, escape_md, safe_label
+from dashboard.lab import UPLOAD_PREFIX
+from dashboard.uploads import MAX_UPLOAD_MB, Upload
+from dashboard.widgets import fmt_setting, lever_spec
+from sim import Scenario, ScenarioError, load_scenario
+from sim.decisions.spec import COST_OUTCOMES, decision_from_toml
+from sim.metrics import OUTCOMES
+from sim.scenario import get_path, list_presets, to_toml
+from sim.scenario.presets import presets_dir
+
+PARTS = ("Optimize", "Discover", "Calibrate")
+PART_ICONS = {"Optimize": ":material/insights:", "Discover": ":material/travel_explore:",
+              "Calibrate": ":material/tune:"}
+OUTCOME_NAMES = [o.name for o in OUTCOMES]
+REDUCE_CHOICES = {"run": "over the run (each outcome's own rule)", "mean": "mean per day",
+                  "last": "on the last day"}
+#: The default objectives of a new search: the phone lines' cost against trust.
+DEFAULT_OBJECTIVES = (
+    Objective(("staff_cost_eur", "waiting_cost_eur"), "minimize", "mean"),
+    Objective(("trust",), "maximize", "last"),
+)
+LAB_PAGE = "views/scenario_lab.py"
+KEEP = {"persist_state": "session"}
+
+
+def _escape_lines(text: str) -> str:
+    """A ScenarioError's lines as a markdown list, each line escaped."""
+    lines = [escape_md(line) for line in str(text).splitlines() if line.strip()]
+    return "\n".join(f"- {line}" for line in lines) if len(lines) > 1 else (lines[0] if lines else "")
+
+
+def _init(key: str, value) -> None:
+    """A widget's first value, set once (so that callbacks may change it later)."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+# ------------------------------------------------------------------ a new search
+def _objective_widgets(i: int, default: Objective) -> Objective | None:
+    okey, dkey, rkey = f"opt_obj{i}_outcomes", f"opt_obj{i}_dir", f"opt_obj{i}_reduce"
+    _init(okey, list(default.outcomes))
+    _init(dkey, default.direction)
+    _init(rkey, default.reduce)
+
+    def follow() -> None:  # a new outcome brings the registry's direction with it
+        outs = st.session_state.get(okey) or []
+        if outs:
+            st.session_state[dkey] = default_direction(outs)
+
+    outs = st.multiselect(
+        "Outcomes (summed)",
+        OUTCOME_NAMES,
+        key=okey,
+        format_func=lambda o: objective_short(Objective((o,), "minimize")),
+        on_change=follow,
+        help="The objective is the sum of these outcomes, each reduced over a run as chosen; a "
+        "trial's value is its mean over the replications.",
+        **KEEP,
+    )
+    direction = st.radio("Direction", ("minimize", "maximize"), key=dkey, horizontal=True, **KEEP)
+    reduce = st.selectbox("Each run counts", list(REDUCE_CHOICES), key=rkey,
+                          format_func=REDUCE_CHOICES.get, **KEEP)
+    if not outs:
+        return None
+    obj = Objective(tuple(outs), direction, reduce)
+    label = objective_label(obj)
+    meanings = " ".join(f"{objective_short(Objective((o,), direction))}: {OUTCOME_INFO[o].meaning}"
+                        for o in outs if o in OUTCOME_INFO)
+    st.caption(f"{direction.capitalize()} {escape_md(label[:1].lower() + label[1:])}. {escape_md(meanings)}")
+    return obj
+
+
+def _lever_ranges(base: Scenario, firm: int, chosen: list[str]) -> list[tuple[str, float, float, str]]:
+    out = []
+    cols = st.columns(2)
+    for k, path0 in enumerate(chosen):
+        c = next(x for x in LEVER_CHOICES if x.path == path0)
+        path = c.at_firm(firm)
+        spec = lever_spec(path)
+        unit = spec.unit if spec.unit not in ("share", "[0,1]", "quality [0,1]") else ""
+        now = get_path(base, path)
+        with cols[k % 2]:
+            cast = int if c.kind == "int" else float
+            lo, hi = st.slider(
+                f"{c.name}{f' ({unit})' if unit else ''}: range searched",
+                min_value=cast(c.lo),
+                max_value=cast(c.hi),
+                value=(cast(c.low), cast(c.high)),
+                step=cast(c.step),
+                key=f"opt_range:{path0}",
+                help=f"{spec.meaning} The search tries values between the two ends. "
+                f"{'Unit: ' + spec.unit + '. ' if spec.unit else ''}"
+                f"Allowed by the model: {spec.lo:g} to {spec.hi:g}.",
+                **KEEP,
+            )
+            zero = f" (0 = {spec.zero_means})" if spec.zero_means else ""
+            st.caption(f"{escape_md(c.group)} · the preset has {escape_md(fmt_setting(now))}{escape_md(zero)}")
+        out.append((path, lo, hi, c.kind))
+    return out
+
+
+def _size_widgets() -> dict:
+    with st.container(horizontal=True, wrap=True, gap="small", key="opt_size"):
+        s = {
+            "consumers": st.number_input("Consumers", 100, 50_000, 2_000, 500, key="opt_consumers", width=150,
+                                         help="Population of every run of the search (the preset's is "
+                                         "replaced: small runs give answers in seconds).", **KEEP),
+            "ticks": st.number_input("Days per run", 5, 730, 20, 5, key="opt_ticks", width=150, **KEEP),
+            "replications": st.number_input("Replications", 1, 10, 2, 1, key="opt_reps", width=150,
+                                            help="Runs per trial, averaged; replication r has the same "
+                                            "seed in every trial (common random numbers).", **KEEP),
+            "trials": st.number_input("Trials", 2, 400, 16, 2, key="opt_trials", width=150,
+                                      help="Lever settings tried (NSGA-II with two objectives, TPE with "
+                                      "one).", **KEEP),
+            "time": st.number_input("Time bound (s)", 5, int(cost.max_run_s()), 60, 5, key="opt_time",
+                                    width=150, help="No trial starts after this many seconds; the front "
+                                    "is then made of the trials finished and re-evaluated.", **KEEP),
+            "seed": st.number_input("Seed", 0, 2**31 - 1, 1, 1, key="opt_seed", width=150, **KEEP),
+        }
+    return s
+
+
+def _budget_widgets() -> tuple | None:
+    on = st.toggle("A budget on a cost", key="opt_budget_on", help="Trials whose cost is over the "
+                   "budget are not on the front.", **KEEP)
+    if not on:
+        return None
+    c1, c2, c3 = st.columns([1.3, 1, 1])
+    outs = c1.multiselect("Cost outcomes (summed)", list(COST_OUTCOMES), default=["staff_cost_eur"],
+                          key="opt_budget_outcomes", **KEEP)
+    reduce = c2.selectbox("Each run counts", list(REDUCE_CHOICES), index=1, key="opt_budget_reduce",
+                          format_func=REDUCE_CHOICES.get, **KEEP)
+    cap = c3.number_input("Budget (EUR)", 0.0, 1e12, 3000.0, 100.0, key="opt_budget_max", **KEEP)
+    return (tuple(outs), reduce, float(cap)) if outs else None
+
+
+def _search_form() -> None:
+    presets = {p.name: p.summary for p in list_presets()}
+    names = list(presets)
+    c1, c2 = st.columns(2, gap="medium")
+    _init("opt_base", "default_bank" if "default_bank" in names else names[0])
+    base_name = c1.selectbox("Start from (preset)", names, key="opt_base",
+                             help="The scenario whose levers are searched, at the size set below.", **KEEP)
+    try:
+        base = load_scenario(base_name)
+    except ScenarioError as exc:
+        st.error(f"The preset cannot be read: {escape_md(exc)}")
+        return
+    firm = 0
+    if len(base.firms) > 1:
+        firms = [f.name for f in base.firms]
+        firm = firms.index(c1.selectbox("Firm whose levers are searched", firms, key=f"opt_firm:{base_name}"))
+    chosen = c2.multiselect(
+        "Levers to search",
+        [c.path for c in LEVER_CHOICES],
+        default=[LEVER_CHOICES[0].path],
+        max_selections=4,
+        key="opt_levers",
+        format_func=lambda p: lever_name(p),
+        help="The firm's levers the search moves, within the ranges below (at most four: a small "
+        "search explores few levers well).",
+        **KEEP,
+    )
+    st.caption(f"{escape_md(base_name)}: {escape_md(presets.get(base_name, ''))}")
+    levers = _lever_ranges(base, firm, chosen) if chosen else []
+
+    st.markdown("**Objectives**")
+    o1, o2 = st.columns(2, gap="medium")
+    with o1, st.container(border=True):
+        obj1 = _objective_widgets(1, DEFAULT_OBJECTIVES[0])
+    with o2, st.container(border=True):
+        two = st.toggle("A second objective", value=True, key="opt_obj2_on", **KEEP)
+        obj2 = _objective_widgets(2, DEFAULT_OBJECTIVES[1]) if two else None
+    budget = _budget_widgets()
+    st.markdown("**Size and time**")
+    size = _size_widgets()
+
+    problems = []
+    if not levers:
+        problems.append("Choose at least one lever to search.")
+    if obj1 is None or (two and obj2 is None):
+        problems.append("Choose at least one outcome for each objective.")
+    objectives = [o for o in (obj1, obj2) if o is not None]
+    if len(objectives) == 2 and objectives[0].name == objectives[1].name:
+        problems.append("The two objectives are the same: change one, or switch the second off.")
+    if problems:
+        st.warning(" ".join(problems))
+        return
+    name = safe_label(f"{base_name} search").replace(" ", "_")
+    text = decision_toml(
+        name=name, base=base_name, consumers=int(size["consumers"]), ticks=int(size["ticks"]),
+        replications=int(size["replications"]), trials=int(size["trials"]), seed=int(size["seed"]),
+        levers=levers, objectives=objectives, budget=budget,
+        comment="Written by the ExchangeLab dashboard (Decisions, Optimize).\n"
+        f"Run it with: exlab optimize {name}.toml --out results/{name}",
+    )
+    try:
+        dec = decision_from_toml(text, "the page's settings", base_dir=presets_dir(), default_name=name)
+    except ScenarioError as exc:
+        st.error(f"These settings do not make a valid search:\n\n{_escape_lines(exc)}")
+        return
+    per_run = cost.predict_run_s(dec.base, int(size["ticks"]))
+    runs = dec.trials * dec.replications
+    limit = float(size["time"])
+    predicted = per_run * runs
+    words = (f"Predicted {cost.fmt_duration(predicted)} for {runs} runs ({dec.trials} trials × "
+             f"{dec.replications} replications), then the front is run again with fresh seeds.")
+    if predicted > limit:
+        about = max(1, int(limit / (per_run * dec.replications)))
+        words += f" The time bound ({limit:.0f} s) will stop it first, after about {about} trials."
+    with st.container(horizontal=True, vertical_alignment="center", gap="medium", key="opt_runbar"):
+        go = st.button("Run the search", type="primary", icon=":material/play_arrow:", key="opt_run",
+                       width="content")
+        st.markdown(escape_md(words), width="stretch")
+    with st.expander("Decision file (TOML): the same search from the command line"):
+        st.code(text, language="toml")
+        st.download_button("Decision file", text, f"{name}.toml", "application/toml", key="opt_dl_decision",
+                           on_click="ignore", icon=":material/download:")
+    if go:
+        _run_search(dec, base_name, limit)
+
+
+def _run_search(dec, base_name: str, limit: float) -> None:
+    from sim.decisions.optimize import optimize
+    from sim.experiments.executors import SerialExecutor
+
+    bar = st.progress(0.0, text="Starting the search")
+    t0 = time.monotonic()
+    seen = {"done": 0}
+
+    def progress(done: int, wanted: int) -> None:
+        seen["done"] = done
+        spent = time.monotonic() - t0
+        if done >= wanted or spent >= limit:
+            text = f"{done} of {wanted} trials · running the front again with fresh seeds"
+        else:
+            text = f"{done} of {wanted} trials · {spent:.0f} s of at most {limit:.0f} s"
+        bar.progress(min(1.0, done / max(1, wanted)), text=text)
+
+    with tempfile.TemporaryDirectory(prefix="exlab_optimize_") as tmp:
+        try:
+            optimize(dec, tmp, SerialExecutor(), progress, time_limit=limit)
+            front = front_from_folder(Path(tmp), shown="this search")
+        except (ScenarioError, FrontError) as exc:
+            bar.empty()
+            st.error(f"The search stopped: {escape_md(' '.join(str(exc).split()))}")
+            return
+        except MemoryError:
+            bar.empty()
+            st.error("The search ran out of memory: lower the consumers.")
+            return
+    front.name = dec.name
+    front.preset = base_name
+    front.base_toml = to_toml(dec.base)
+    front.decision_text = dec.text
+    front.trials_done, front.trials_wanted = seen["done"], dec.trials
+    front.elapsed_s, front.time_limit_s = time.monotonic() - t0, limit
+    front.source = "searched here"
+    _set_front(front)
+    st.rerun()
+
+
+def _set_front(front: Front) -> None:
+    st.session_state["dec_front"] = front
+    st.session_state["dec_front_serial"] = st.session_state.get("dec_front_serial", 0) + 1
+    st.session_state.pop("dec_point", None)
+    st.session_state.pop("dec_chart_last", None)
+
+
+# ------------------------------------------------------------------ a finished search
+def _open_finished() -> None:
+    root = stats.results_root()
+    c1, c2 = st.columns(2, gap="medium")
+    with c1:
+        found = list_front_folders(root)
+        choice = st.selectbox(
+            "Results folder",
+            found,
+            index=None,
+            key="opt_folder",
+            accept_new_options=True,
+            placeholder="Pick or type a folder with a pareto.csv" if found else "No folder with a pareto.csv yet",
+            help=f"Folders written by exlab optimize under the results root ({root}); type a path "
+            "relative to it and press Enter to open another.",
+        )
+        st.caption(f"Folders under {escape_md(root)} that hold a pareto.csv.")
+    with c2:
+        up = st.file_uploader("Or a pareto.csv file", type=["csv"], key="opt_upload",
+                              max_upload_size=MAX_UPLOAD_MB,
+                              help="The front exlab optimize writes: point, the levers, each objective "
+                              "with its _ci_low and _ci_high.")
+    if choice and st.session_state.get("opt_folder_token") != choice:
+        st.session_state["opt_folder_token"] = choice
+        try:
+            folder = stats.safe_folder(choice, root)
+            shown = folder.relative_to(root).as_posix() if folder != root else "."
+            _set_front(front_from_folder(folder, shown))
+            st.session_state.pop("opt_open_error", None)
+        except (stats.ResultsFolderError, FrontError) as exc:
+            st.session_state["opt_open_error"] = str(exc)
+    if up is not None:
+        token = (up.name, up.size, getattr(up, "file_id", ""))
+        if st.session_state.get("opt_upload_token") != token:
+            st.session_state["opt_upload_token"] = token
+            try:
+                _set_front(front_from_csv(up.name, up.getvalue()[: 1_000_001]))
+                st.session_state.pop("opt_open_error", None)
+            except FrontError as exc:
+                st.session_state["opt_open_error"] = str(exc)
+    msg = st.session_state.get("opt_open_error")
+    if msg:
+        st.error(escape_md(msg))
+
+
+# ------------------------------------------------------------------ the front
+def _sync_pick(chart_key: str) -> None:
+    """A point clicked in the chart becomes the point picked in the box below it."""
+    sel = st.session_state.get(chart_key)
+    try:
+        picked = sel["selection"]["pick"]
+        point = int(picked[0]["point"]) if picked else None
+    except (KeyError, TypeError, IndexError, ValueError):
+        point = None
+    if point is not None and point != st.session_state.get("dec_chart_last"):
+        st.session_state["dec_chart_last"] = point
+        st.session_state["dec_point"] = point
+
+
+def _front_words(front: Front) -> str:
+    parts = [f"**{escape_md(front.name)}**", escape_md(front.source)]
+    n = len(front.points)
+    parts.append(f"{n} point{'s' if n != 1 else ''}")
+    if front.trials_done is not None and front.trials_wanted:
+        parts.append(f"{front.trials_done} of {front.trials_wanted} trials")
+    if front.elapsed_s is not None:
+        parts.append(f"{front.elapsed_s:.0f} s")
+    return " · ".join(parts)
+
+
+def _show_front(front: Front) -> None:
+    st.subheader("Pareto front", anchor="pareto-front")
+    st.markdown(_front_words(front))
+    if (front.trials_done is not None and front.trials_wanted
+            and front.trials_done < front.trials_wanted):
+        st.info(
+            f"The time bound ({front.time_limit_s:.0f} s) stopped the search after {front.trials_done} of "
+            f"{front.trials_wanted} trials: the front is made of the trials finished by then. Raise the "
+            "time bound, or lower the consumers or days, to try them all.",
+            icon=":material/timer:",
+        )
+    if not front.points:
+        st.warning("No trial met the budget (or none finished in time): the front is empty. Raise the "
+                   "budget or the time bound, or widen the levers' ranges.")
+        return
+    objs = list(front.objectives)
+    lever = None
+    if len(objs) >= 2:
+        x_obj, y_obj = objs[0], objs[1]
+        if len(objs) > 2:
+            c1, c2 = st.columns(2)
+            x_obj = c1.selectbox("Horizontal axis", objs, format_func=objective_label, key="dec_x")
+            y_obj = c2.selectbox("Vertical axis", [o for o in objs if o != x_obj], format_func=objective_label,
+                                 key="dec_y")
+    else:
+        x_obj, y_obj = None, objs[0]
+        if len(front.levers) > 1:
+            lever = st.selectbox("Horizontal axis", list(front.levers), format_func=lever_name, key="dec_lever")
+    chart_key = f"dec_front_chart_{st.session_state.get('dec_front_serial', 0)}"
+    _sync_pick(chart_key)
+    points = front.points
+    if st.session_state.get("dec_point") not in points:
+        st.session_state["dec_point"] = points[0]
+    with st.container(key="dec_chart"):
+        st.altair_chart(
+            front_chart(front, x_obj, y_obj, selected=st.session_state["dec_point"], lever=lever),
+            theme=None, key=chart_key, on_select="rerun", selection_mode="pick",
+        )
+    reps = "fresh replications"
+    st.caption(
+        ("Each point is a setting of the levers that no other setting tried beats on both objectives: "
+         "along the front, one objective is bought with the other. " if x_obj is not None else
+         "With one objective the front is the best setting tried. ")
+        + f"Bars, and the ranges in brackets in the table: 95% t intervals over {reps} (the front is "
+        "run again with seeds the search did not use). Click a point, or pick it below."
+    )
+    table = front_table(front)
+    if len(table) <= 40:  # a small front: every column wraps to the page's width
+        st.table(table.set_index("Point"))
+    else:
+        st.dataframe(table, hide_index=True, width="stretch", key="dec_table")
+    st.selectbox("Point", points, key="dec_point", format_func=lambda p: point_label(front, p))
+    _point_actions(front, int(st.session_state["dec_point"]))
+
+
+def _point_actions(front: Front, point: int) -> None:
+    presets = [p.name for p in list_presets()]
+    if not front.scenarios and not front.base_toml:
+        if front.preset not in presets:
+            front.preset = "default_bank" if "default_bank" in presets else presets[0]
+        front.preset = st.selectbox(
+            "Preset the point's levers are set in", presets, index=presets.index(front.preset),
+            key="dec_apply_preset", help="This front carries no scenario of its own: its points open as "
+            "this preset with their levers set.")
+    label = safe_label(f"{front.name} point {point}")
+    preset_size = False
+    if front.preset and (front.scenarios or front.base_toml):
+        try:
+            searched = point_scenario(front, point, label)
+            own = load_scenario(front.preset)
+        except ScenarioError:
+            searched = own = None
+        if searched is not None and (searched.population.consumers, searched.run.ticks) != (
+                own.population.consumers, own.run.ticks):
+            size = st.radio(
+                "Open it",
+                ("searched", "preset"),
+                format_func=lambda s: (
+                    f"at the size searched ({searched.population.consumers:,} consumers, {searched.run.ticks} days)"
+                    if s == "searched" else
+                    f"at the preset's own size ({own.population.consumers:,} consumers, {own.run.ticks} days)"),
+                key="dec_size", horizontal=True, **KEEP)
+            preset_size = size == "preset"
+    try:
+        text = point_toml(front, point, label, preset_size)
+    except ScenarioError as exc:
+        st.error(f"This point's scenario cannot be made: {escape_md(' '.join(str(exc).split()))}")
+        return
+    row = front.row(point)
+    levers = " · ".join(f"{escape_md(lever_name(p))} **{escape_md(fmt_setting(v))}**"
+                        for p, v in point_overrides(front, point).items())
+    objs = " · ".join(
+        f"{escape_md(objective_short(o))} **{escape_md(fmt_objective(o, float(row[o.name])))}**"
+        for o in front.objectives
+    )
+    st.markdown(f"Point {point}: {levers}  \n{objs}")
+    with st.container(horizontal=True, wrap=True, gap="small", key="dec_point_actions"):
+        go = st.button("Open in Scenario lab", type="primary", icon=":material/open_in_new:", key="dec_open",
+                       help="Makes this point's scenario the Scenario lab's starting point, as an uploaded "
+                       "scenario file would be, and opens the lab.")
+        st.download_button("Point's scenario (TOML)", text, f"{label.replace(' ', '_')}.toml",
+                           "application/toml", key="dec_dl_point", on_click="ignore",
+                           icon=":material/download:", help="exlab run FILE runs it.")
+        st.download_button("Front (pareto.csv)", front.csv, f"{front.name}_pareto.csv", "text/csv",
+                           key="dec_dl_front", on_click="ignore", icon=":material/download:")
+        if front.decision_text:
+            st.download_button("Decision file (TOML)", front.decision_text, f"{front.name}.toml",
+                               "application/toml", key="dec_dl_decision", on_click="ignore",
+                               icon=":material/download:")
+    if go:
+        open_in_lab(label, text)
+
+
+def open_in_lab(label: str, toml_text: str) -> None:
+    """Make a scenario the Scenario lab's starting point, as an uploaded file is, and go there."""
+    label = safe_label(label)
+    prefix = f"lab:{UPLOAD_PREFIX}{label}:"
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+        del st.session_state[key]  # the levers of an earlier scenario of the same name
+    st.session_state["exlab_uploaded"] = (label, toml_text)
+    st.session_state["lab_base"] = UPLOAD_PREFIX + label
+    st.session_state["lab_upload_result"] = Upload(True, f"{label}.toml", scenario_name=label,
+                                                   toml_text=toml_text)
+    st.switch_page(LAB_PAGE)
+
+
+# ------------------------------------------------------------------ the parts
+def _optimize() -> None:
+    st.markdown(
+        "Which settings of the firm's levers give the best trade-offs? A small search tries lever "
+        "settings, keeps those no other beats on every objective (the **Pareto front**), and lets you "
+        "open any of them in the Scenario lab."
+    )
+    source = st.radio("Front", ("new", "finished"), key="opt_source", horizontal=True,
+                      label_visibility="collapsed",
+                      format_func=lambda s: "Run a new search" if s == "new" else "Open a finished search",
+                      **KEEP)
+    if source == "new":
+        _search_form()
+    else:
+        _open_finished()
+    front = st.session_state.get("dec_front")
+    if front is not None:
+        _show_front(front)
+
+
+def _discover() -> None:
+    st.info("Scenario discovery is not available in this version of the model yet.")
+
+
+def _calibrate() -> None:
+    st.info("Calibration is not available in this version of the model yet.")
+
+
+def render() -> None:
+    """Draw the page."""
+    st.title("Decisions")
+    st.caption(
+        "**Optimize**: search the firm's levers for the best trade-offs. **Discover**: find the "
+        "conditions in which a change backfires. **Calibrate**: fit the model to a firm's KPIs. "
+        "Every run here is small and stops at the time bound you set."
+    )
+    part = st.segmented_control("Part", PARTS, default="Optimize", key="dec_part", required=True,
+                                format_func=lambda p: f"{PART_ICONS[p]} {p}", label_visibility="collapsed",
+                                **KEEP)
+    {"Optimize": _optimize, "Discover": _discover, "Calibrate": _calibrate}.get(part or "Optimize", _optimize)()
+
+
+render()

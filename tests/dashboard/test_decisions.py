@@ -1,0 +1,213 @@
+"""Decisions page: a small bounded search gives a Pareto front, a point opens in the Scenario lab,
+finished fronts are read from a results folder or a CSV, bad files give one line."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dashboard import decisions_data as dd
+from dashboard.lab import UPLOAD_PREFIX
+from sim.decisions.spec import decision_from_toml
+from sim.scenario import load_scenario, to_toml, with_overrides
+from sim.scenario.presets import presets_dir
+
+REPO = Path(__file__).resolve().parents[2]
+PAGE = "views/decisions.py"
+AGENTS = "firms[0].phone_agents"
+
+
+def _open(app):
+    app.switch_page(PAGE)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _tiny(app, trials: int = 4, seconds: int = 30):
+    for key, value in (("opt_consumers", 300), ("opt_ticks", 5), ("opt_reps", 1), ("opt_trials", trials),
+                       ("opt_time", seconds)):
+        app.number_input(key=key).set_value(value)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _front_folder(root, name="staffing", agents=(3, 8)):
+    """A finished search as exlab optimize writes it: pareto.csv, decision.json, front_NN.toml."""
+    folder = root / name
+    folder.mkdir(parents=True)
+    base = with_overrides(load_scenario("default_bank"), {"population.consumers": 400, "run.ticks": 6})
+    rows = []
+    for i, n in enumerate(agents):
+        cost = 420.0 * n
+        rows.append({"point": i, "trial": 10 + i, AGENTS: n,
+                     "staff_cost_eur+waiting_cost_eur": cost, "staff_cost_eur+waiting_cost_eur_ci_low": cost - 5,
+                     "staff_cost_eur+waiting_cost_eur_ci_high": cost + 5,
+                     "trust": 0.5 + 0.01 * n, "trust_ci_low": 0.49 + 0.01 * n, "trust_ci_high": 0.51 + 0.01 * n,
+                     "scenario": f"front_{i:02d}.toml"})
+        (folder / f"front_{i:02d}.toml").write_text(to_toml(with_overrides(base, {AGENTS: n})))
+    pd.DataFrame(rows).to_csv(folder / "pareto.csv", index=False)
+    text = (REPO / "experiments" / "decisions" / "staffing_decision.toml").read_text()
+    (folder / "decision.json").write_text(json.dumps({"source": "staffing.toml", "sha256": "x", "text": text}))
+    return folder
+
+
+# ---------------------------------------------------------------- pure helpers
+def test_the_page_writes_decision_files_the_optimizer_accepts():
+    text = dd.decision_toml(
+        name="t", base="default_bank", consumers=500, ticks=7, replications=2, trials=6, seed=3,
+        levers=[(AGENTS, 2, 9, "int"), ("firms[0].automation_share", 0.2, 0.8, "float")],
+        objectives=[dd.Objective(("staff_cost_eur", "waiting_cost_eur"), "minimize", "mean"),
+                    dd.Objective(("trust",), "maximize", "last")],
+        budget=(("staff_cost_eur",), "mean", 2500.0), comment="a comment\nover two lines",
+    )
+    dec = decision_from_toml(text, "test", base_dir=presets_dir())
+    assert dec.base.population.consumers == 500 and dec.base.run.ticks == 7
+    assert [(lv.path, lv.low, lv.high, lv.type) for lv in dec.levers] == [
+        (AGENTS, 2, 9, "int"), ("firms[0].automation_share", 0.2, 0.8, "float")]
+    assert [o.direction for o in dec.objectives] == ["minimize", "maximize"]
+    assert dec.constraints[0].max == 2500.0 and dec.trials == 6 and dec.seed == 3
+
+
+def test_objectives_read_in_words():
+    cost = dd.Objective(("staff_cost_eur", "waiting_cost_eur"), "minimize", "mean")
+    assert dd.objective_label(cost) == "Staff cost + waiting cost (EUR, mean per day)"
+    assert dd.objective_label(dd.Objective(("trust",), "maximize", "last")) == "Trust (0 to 1, on the last day)"
+    assert dd.objective_label(dd.Objective(("churn",), "minimize", "run")) == "Churn (consumers, total)"
+    assert dd.fmt_objective(cost, 12345.0) == "12.3 k EUR"
+    assert dd.default_direction(["trust"]) == "maximize"
+    assert dd.default_direction(["staff_cost_eur", "trust"]) == "minimize"
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"\xff\xfe\x00garbage", "not a text file"),
+    (b"a,b\n1,2\n", "no objective columns"),
+    (b"point,colour,trust,trust_ci_low,trust_ci_high\n0,red,0.5,0.4,0.6\n", "neither an objective"),
+    (b"point,firms[0].phone_agents,trust,trust_ci_low,trust_ci_high\n0,many,0.5,0.4,0.6\n", "not numbers"),
+    (b"", "empty"),
+])
+def test_bad_fronts_are_refused_in_one_sentence(content, words):
+    with pytest.raises(dd.FrontError, match=words) as info:
+        dd.front_from_csv("mine.csv", content)
+    assert "\n" not in str(info.value)
+
+
+def test_a_front_folder_reads_its_points_objectives_and_scenarios(tmp_path):
+    front = dd.front_from_folder(_front_folder(tmp_path), "staffing")
+    assert front.points == [0, 1] and front.levers == (AGENTS,)
+    assert [o.direction for o in front.objectives] == ["minimize", "maximize"]
+    assert [o.reduce for o in front.objectives] == ["mean", "last"]  # from the decision file
+    assert front.preset == "default_bank" and set(front.scenarios) == {0, 1}
+    sc = dd.point_scenario(front, 1, "p1")
+    assert sc.firms[0].phone_agents == 8 and sc.population.consumers == 400 and sc.name == "p1"
+    big = dd.point_scenario(front, 1, "p1", preset_size=True)
+    assert big.firms[0].phone_agents == 8 and big.population.consumers == 20_000
+    spec = dd.front_chart(front, front.objectives[0], front.objectives[1], selected=1).to_dict()
+    assert [p["name"] for p in spec["params"]] == ["pick"]  # a click selects a point
+    assert len(spec["datasets"][next(iter(spec["datasets"]))]) == 2
+    table = dd.front_table(front)
+    assert list(table["Phone agents (people)"]) == ["3", "8"]
+    assert table["Trust (0 to 1, on the last day)"].iloc[0] == "0.530 (0.520 to 0.540)"
+
+
+# ---------------------------------------------------------------- the page
+def test_page_renders_the_search_form(app):
+    _open(app)
+    assert [t.value for t in app.title] == ["Decisions"]
+    assert app.multiselect(key="opt_levers").value == [AGENTS]
+    assert app.multiselect(key="opt_obj1_outcomes").value == ["staff_cost_eur", "waiting_cost_eur"]
+    assert app.radio(key="opt_obj2_dir").value == "maximize"
+    assert app.button(key="opt_run")
+    assert not app.error
+
+
+def test_a_tiny_search_gives_a_front_and_a_point_opens_in_the_lab(app):
+    _tiny(_open(app))
+    start = time.monotonic()
+    app.button(key="opt_run").click()
+    app.run()
+    assert not app.exception, app.exception
+    assert time.monotonic() - start < 60
+    assert not app.error, [e.value for e in app.error]
+    table = app.table[0].value
+    assert len(table) >= 1 and "Phone agents (people)" in table.columns
+    points = app.selectbox(key="dec_point").options
+    last = int(points[-1].split()[1])
+    agents = int(table["Phone agents (people)"].iloc[-1])
+    app.selectbox(key="dec_point").set_value(last)
+    app.run()
+    app.button(key="dec_open").click()
+    app.run()
+    assert not app.exception, app.exception
+    assert [t.value for t in app.title] == ["Scenario lab"]
+    base = app.session_state["lab_base"]
+    assert base == f"{UPLOAD_PREFIX}default_bank_search point {last}"
+    assert app.selectbox(key="lab_base").value == base
+    assert app.number_input(key=f"lab:{base}:{AGENTS}").value == agents
+    assert app.number_input(key=f"lab:{base}:consumers").value == 300  # the size searched
+    assert app.number_input(key=f"lab:{base}:ticks").value == 5
+
+
+def test_the_time_bound_stops_the_search(app):
+    _tiny(_open(app), trials=400, seconds=5)
+    start = time.monotonic()
+    app.button(key="opt_run").click()
+    app.run()
+    spent = time.monotonic() - start
+    assert not app.exception, app.exception
+    stopped = [i.value for i in app.info if "time bound" in i.value]
+    assert stopped and "of 400 trials" in stopped[0], [i.value for i in app.info]
+    assert spent < 45, spent
+    assert len(app.table[0].value) >= 1
+
+
+def test_a_finished_folder_opens_and_its_point_goes_to_the_lab(app, tmp_path):
+    _front_folder(tmp_path / "results")
+    _open(app)
+    app.radio(key="opt_source").set_value("finished").run()
+    app.selectbox(key="opt_folder").set_value("staffing").run()
+    assert not app.exception, app.exception
+    assert not app.error
+    assert len(app.table[0].value) == 2
+    app.selectbox(key="dec_point").set_value(1).run()
+    app.radio(key="dec_size").set_value("preset").run()
+    app.button(key="dec_open").click()
+    app.run()
+    assert not app.exception, app.exception
+    base = app.session_state["lab_base"]
+    assert app.number_input(key=f"lab:{base}:{AGENTS}").value == 8
+    assert app.number_input(key=f"lab:{base}:consumers").value == 20_000
+
+
+def test_a_bad_upload_says_what_is_wrong_in_one_line(app):
+    _open(app)
+    app.radio(key="opt_source").set_value("finished").run()
+    app.file_uploader(key="opt_upload").set_value(("front.csv", b"a,b\n1,2\n", "text/csv"))
+    app.run()
+    assert not app.exception, app.exception
+    errors = [e.value for e in app.error]
+    assert len(errors) == 1 and "no objective columns" in errors[0] and "\n" not in errors[0]
+    assert not app.table
+
+
+def test_an_uploaded_front_opens_on_a_preset(app):
+    _open(app)
+    app.radio(key="opt_source").set_value("finished").run()
+    csv = (f"point,{AGENTS},trust,trust_ci_low,trust_ci_high\n0,4,0.5,0.45,0.55\n1,9,0.55,0.5,0.6\n").encode()
+    app.file_uploader(key="opt_upload").set_value(("pareto.csv", csv, "text/csv"))
+    app.run()
+    assert not app.exception and not app.error
+    app.selectbox(key="dec_apply_preset").set_value("bank_call_platform").run()
+    app.selectbox(key="dec_point").set_value(1).run()
+    app.button(key="dec_open").click()
+    app.run()
+    assert not app.exception, app.exception
+    base = app.session_state["lab_base"]
+    assert app.number_input(key=f"lab:{base}:{AGENTS}").value == 9
+    preset = load_scenario("bank_call_platform")
+    assert app.number_input(key=f"lab:{base}:consumers").value == preset.population.consumers
