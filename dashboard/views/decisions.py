@@ -8,10 +8,12 @@ after the time bound the user sets, and the page shows its progress.
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import cost, stats
@@ -36,14 +38,31 @@ from dashboard.decisions_data import (
     point_scenario,
     point_toml,
 )
+from dashboard.discovery_data import (
+    EXAMPLE,
+    box_sentence,
+    change_words,
+    discovery_text,
+    folder_files,
+    limits_table,
+    list_discovery_folders,
+    pct,
+    robustness_chart,
+    robustness_table,
+    robustness_words,
+    samples_chart,
+    trajectory_chart,
+)
 from dashboard.formatting import OUTCOME_INFO, escape_md, safe_label
 from dashboard.lab import UPLOAD_PREFIX
-from dashboard.uploads import MAX_UPLOAD_MB, Upload
+from dashboard.uploads import MAX_NESTING, MAX_UPLOAD_MB, Upload, nesting_depth
 from dashboard.widgets import fmt_setting, lever_spec
 from sim import Scenario, ScenarioError, load_scenario
-from sim.decisions.spec import COST_OUTCOMES, decision_from_toml
+from sim.decisions.discover import question
+from sim.decisions.spec import COST_OUTCOMES, decision_from_toml, discovery_from_toml
 from sim.metrics import OUTCOMES
 from sim.scenario import get_path, list_presets, to_toml
+from sim.scenario.loader import MAX_TOML_BYTES
 from sim.scenario.presets import presets_dir
 
 PARTS = ("Optimize", "Discover", "Calibrate")
@@ -521,8 +540,238 @@ def _optimize() -> None:
         _show_front(front)
 
 
+# ------------------------------------------------------------------ discover
+def _read_toml_upload(up) -> tuple[str, str] | str:
+    """(name, text) of an uploaded TOML file, or why it cannot be read (one sentence)."""
+    data = up.getvalue()[: MAX_TOML_BYTES + 1]
+    if up.size > MAX_TOML_BYTES or len(data) > MAX_TOML_BYTES:
+        return f"{up.name} is over {MAX_TOML_BYTES // 1000:,} kB; discovery files are smaller."
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"{up.name} is not a text file (it is not UTF-8 encoded TOML)."
+    if nesting_depth(text, stop_at=MAX_NESTING + 1) > MAX_NESTING:
+        return f"{up.name} nests arrays or tables more than {MAX_NESTING} levels deep; it was not read."
+    return Path(up.name).stem or "discovery", text
+
+
+def _discovery_form() -> None:
+    c1, c2 = st.columns(2, gap="medium")
+    with c2:
+        up = st.file_uploader("Your own discovery file (optional)", type=["toml"], key="disc_upload",
+                              max_upload_size=MAX_UPLOAD_MB,
+                              help="A discovery file as exlab discover reads it (docs/DECISIONS.md); its base "
+                              "must be a preset's name. Without one, the example is used.")
+    name, text, base_dir = EXAMPLE.stem, "", EXAMPLE.parent
+    if up is not None:
+        got = _read_toml_upload(up)
+        if isinstance(got, str):
+            st.error(escape_md(got))
+            return
+        name, text = got
+        base_dir = presets_dir()
+    else:
+        try:
+            text = EXAMPLE.read_text(encoding="utf-8")
+        except OSError:
+            st.error(f"The example discovery file {escape_md(EXAMPLE.name)} is missing.")
+            return
+    try:
+        spec = discovery_from_toml(text, name, base_dir=base_dir, default_name=name)
+    except (ScenarioError, ValueError, RecursionError) as exc:
+        st.error(f"{escape_md(name)} is not a valid discovery file: {escape_md(' '.join(str(exc).split()))}")
+        return
+    with c1:
+        st.markdown(f"**{'The example' if up is None else 'Your file'}: {escape_md(spec.name)}**")
+        st.markdown(f"Where {escape_md(question(spec))}?")
+        st.caption(f"Change studied: {escape_md(change_words(spec.change))}.")
+    dims = pd.DataFrame([
+        {"Parameter": d.label or d.path, "Role": role, "Range": f"{d.low:g} to {d.high:g}", "Path": d.path}
+        for role, ds in (("lever", spec.levers), ("uncertainty", spec.uncertainties)) for d in ds
+    ])
+    with st.expander(f"The {len(dims)} parameters sampled", expanded=False):
+        st.table(dims.set_index("Parameter"))
+    st.markdown("**Size and time**")
+    base = spec.base
+    with st.container(horizontal=True, wrap=True, gap="small", key="disc_size"):
+        samples = st.number_input("Points", 8, 2000, min(spec.samples, 24), 4, key="disc_samples", width=150,
+                                  help="Latin hypercube points; each runs with and without the change.")
+        reps = st.number_input("Replications", 1, 10, 1, 1, key="disc_reps", width=150,
+                               help="Runs per point and arm, averaged; both arms share their seeds.")
+        consumers = st.number_input("Consumers", 100, 50_000, min(base.population.consumers, 2000), 500,
+                                    key="disc_consumers", width=150)
+        ticks = st.number_input("Days per run", 5, 730, min(base.run.ticks, 60), 5, key="disc_ticks", width=150)
+        limit = st.number_input("Time bound (s)", 5, int(cost.max_run_s()), 60, 5, key="disc_time", width=150,
+                                help="No run starts after this many seconds; the points finished are "
+                                "analysed.")
+    try:
+        sized_text = discovery_text(text, samples=int(samples), replications=int(reps), consumers=int(consumers),
+                                    ticks=int(ticks))
+        sized = discovery_from_toml(sized_text, name, base_dir=base_dir, default_name=name)
+    except (ScenarioError, ValueError, TypeError) as exc:
+        st.error(f"These settings do not make a valid discovery: {escape_md(' '.join(str(exc).split()))}")
+        return
+    runs = sized.samples * sized.replications * 2
+    predicted = cost.predict_run_s(sized.base, sized.base.run.ticks) * runs
+    words = f"Predicted {cost.fmt_duration(predicted)} for {runs} runs ({sized.samples} points × 2 arms × " \
+            f"{sized.replications} replication{'s' if sized.replications != 1 else ''})."
+    if predicted > float(limit):
+        words += f" The time bound ({float(limit):.0f} s) will stop it first; the points finished are analysed."
+    with st.container(horizontal=True, vertical_alignment="center", gap="medium", key="disc_runbar"):
+        go = st.button("Run the discovery", type="primary", icon=":material/play_arrow:", key="disc_run",
+                       width="content")
+        st.markdown(escape_md(words), width="stretch")
+    with st.expander("Discovery file (TOML): the same discovery from the command line"):
+        st.code(sized_text, language="toml")
+        st.download_button("Discovery file", sized_text, f"{name}.toml", "application/toml", key="disc_dl_file",
+                           on_click="ignore", icon=":material/download:")
+    if go:
+        _run_discovery(sized, float(limit))
+
+
+def _run_discovery(spec, limit: float) -> None:
+    from sim.decisions.discover import discover
+    from sim.experiments.executors import SerialExecutor
+
+    bar = st.progress(0.0, text="Starting the discovery")
+    t0 = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        spent = time.monotonic() - t0
+        text = (f"{done} of {total} runs · {spent:.0f} s of at most {limit:.0f} s" if done < total and spent < limit
+                else f"{done} of {total} runs · finding the boxes")
+        bar.progress(min(1.0, done / max(1, total)), text=text)
+
+    with tempfile.TemporaryDirectory(prefix="exlab_discover_") as tmp:
+        try:
+            disc = discover(spec, tmp, SerialExecutor(), progress, time_limit=limit)
+        except ScenarioError as exc:
+            bar.empty()
+            st.error(f"The discovery stopped: {escape_md(' '.join(str(exc).split()))}")
+            return
+        files = folder_files(Path(tmp))
+    disc.out = None
+    st.session_state["disc_result"] = {
+        "disc": disc, "files": files, "change": dict(spec.change), "outcome": spec.outcome.name,
+        "higher": spec.higher_is_better, "source": f"run here in {time.monotonic() - t0:.0f} s",
+    }
+    st.rerun()
+
+
+def _open_discovery() -> None:
+    from sim.decisions.discover import read_discovery
+
+    root = stats.results_root()
+    found = list_discovery_folders(root)
+    choice = st.selectbox(
+        "Results folder", found, index=None, key="disc_folder", accept_new_options=True,
+        placeholder="Pick or type a folder exlab discover wrote" if found else "No discovery folder yet",
+        help=f"Folders written by exlab discover under the results root ({root}).")
+    st.caption(f"Folders under {escape_md(root)} that hold a finished discovery (summary.json, boxes.csv).")
+    if choice and st.session_state.get("disc_folder_token") != choice:
+        st.session_state["disc_folder_token"] = choice
+        st.session_state.pop("disc_open_error", None)
+        try:
+            folder = stats.safe_folder(choice, root)
+            disc = read_discovery(folder)
+            summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+            shown = folder.relative_to(root).as_posix() if folder != root else "."
+            st.session_state["disc_result"] = {
+                "disc": disc, "files": folder_files(folder), "change": dict(summary.get("change") or {}),
+                "outcome": str(summary.get("outcome", "")), "higher": summary.get("higher_is_better"),
+                "source": f"folder {shown}",
+            }
+        except stats.ResultsFolderError as exc:
+            st.session_state["disc_open_error"] = str(exc)
+        except ScenarioError as exc:
+            st.session_state["disc_open_error"] = " ".join(str(exc).split())
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            st.session_state["disc_open_error"] = (f"{choice} could not be read as a finished discovery "
+                                                   f"({type(exc).__name__}).")
+    msg = st.session_state.get("disc_open_error")
+    if msg:
+        st.error(escape_md(msg))
+
+
+def _show_discovery(res: dict) -> None:
+    disc = res["disc"]
+    st.subheader("Where the outcome happens", anchor="discovery-boxes")
+    st.markdown(f"**{escape_md(disc.name)}** · {escape_md(res['source'])}")
+    st.markdown(f"**Question.** Where {escape_md(disc.question)}?")
+    if res.get("change"):
+        st.caption(f"Change studied: {escape_md(change_words(res['change']))}.")
+    cases = int(disc.samples["flag"].astype(str).str.lower().isin(("true", "1")).sum()) if len(disc.samples) else 0
+    with st.container(horizontal=True, wrap=True, gap="medium", key="disc_counts"):
+        st.metric("Points run", f"{disc.points_done} of {disc.points_total}", width=200)
+        st.metric("Points where it happens", f"{cases}", width=200)
+        st.metric("Base rate", pct(disc.base_rate), width=200,
+                  help="Share of the points run where the outcome happens.")
+    if disc.note:
+        st.info(escape_md(disc.note[:1].upper() + disc.note[1:]) + ".", icon=":material/timer:")
+    if not disc.boxes:
+        st.info("No box: " + ("the outcome happens at no point sampled." if cases == 0 else
+                              "too few points to describe where it happens; run more points."))
+    for b in disc.boxes:
+        with st.container(border=True, key=f"disc_box_{b.number}"):
+            among = "Among the points outside the earlier boxes, the" if b.number > 1 else "The"
+            st.markdown(f"**Box {b.number}.** {among} outcome happens **{escape_md(b.words)}**.")
+            st.caption(escape_md(box_sentence(b, disc.base_rate)))
+            if len(b.limits):
+                st.table(limits_table(b, disc.dimensions).set_index("Parameter"))
+    labels = {}
+    if len(disc.dimensions) and "label" in disc.dimensions:
+        labels = dict(zip(disc.dimensions["dimension"], disc.dimensions["label"], strict=False))
+    if len(disc.trajectory):
+        with st.container(key="disc_trajectory"):
+            st.altair_chart(trajectory_chart(disc.trajectory), theme=None)
+        st.caption("Coverage: the share of all the points where the outcome happens that the box holds. "
+                   "Density: the share of the box's points where it happens. Peeling trades the first for "
+                   "the second.")
+    dims = [d for d in labels if d in disc.samples.columns]
+    if len(dims) >= 2 and len(disc.samples):
+        first = [d for d in (disc.boxes[0].limits["dimension"].tolist() if disc.boxes else []) if d in dims]
+        defaults = (first + [d for d in dims if d not in first])[:2]
+        c1, c2 = st.columns(2)
+        x_dim = c1.selectbox("Horizontal axis", dims, index=dims.index(defaults[0]), key="disc_x",
+                             format_func=lambda d: labels.get(d, d))
+        y_opts = [d for d in dims if d != x_dim]
+        y_dim = c2.selectbox("Vertical axis", y_opts,
+                             index=y_opts.index(defaults[1]) if defaults[1] in y_opts else 0, key="disc_y",
+                             format_func=lambda d: labels.get(d, d))
+        with st.container(key="disc_samples_chart"):
+            st.altair_chart(samples_chart(disc.samples, x_dim, y_dim, disc.boxes, labels), theme=None)
+    if len(disc.robustness):
+        st.subheader("Robustness of the change", anchor="discovery-robustness")
+        outcome = res.get("outcome") or ""
+        st.markdown(escape_md(robustness_words(disc.robustness, outcome, res.get("higher"))))
+        st.altair_chart(robustness_chart(disc.robustness, outcome), theme=None)
+        st.table(robustness_table(disc.robustness, outcome).set_index("Option"))
+    files = res.get("files") or {}
+    if files:
+        with st.container(horizontal=True, wrap=True, gap="small", key="disc_downloads"):
+            for fname, data in files.items():
+                st.download_button(fname, data, f"{disc.name}_{fname}",
+                                   "text/markdown" if fname.endswith(".md") else "text/csv",
+                                   key=f"disc_dl_{fname}", on_click="ignore", icon=":material/download:")
+
+
 def _discover() -> None:
-    st.info("Scenario discovery is not available in this version of the model yet.")
+    st.markdown(
+        "Where does a change backfire? A **discovery** samples the firm's levers and the conditions it does "
+        "not control, runs every point with and without the change on the same seeds, and describes in plain "
+        "words the region where the outcome happens (PRIM boxes)."
+    )
+    source = st.radio("Discovery", ("new", "finished"), key="disc_source", horizontal=True,
+                      label_visibility="collapsed",
+                      format_func=lambda s: "Run a discovery" if s == "new" else "Open a finished discovery",
+                      **KEEP)
+    if source == "new":
+        _discovery_form()
+    else:
+        _open_discovery()
+    res = st.session_state.get("disc_result")
+    if res is not None:
+        _show_discovery(res)
 
 
 def _calibrate() -> None:

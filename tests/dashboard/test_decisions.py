@@ -4,6 +4,7 @@ finished fronts are read from a results folder or a CSV, bad files give one line
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -211,3 +212,101 @@ def test_an_uploaded_front_opens_on_a_preset(app):
     assert app.number_input(key=f"lab:{base}:{AGENTS}").value == 9
     preset = load_scenario("bank_call_platform")
     assert app.number_input(key=f"lab:{base}:consumers").value == preset.population.consumers
+
+
+# ---------------------------------------------------------------- discover
+NEED = "segments[*].human_need"
+
+
+class _Planted:
+    """Runs nothing: trust falls by a fifth with the change where customers' need of a person is above 0.6."""
+
+    workers = 1
+
+    def imap_unordered(self, fn, tasks, *shared):
+        from sim.experiments.executors import Done
+
+        for task in tasks:
+            key, over, _seed = task
+            drop = "-with-" in key and over[NEED] > 0.6
+            yield Done(task, value=0.4 if drop else 0.5)
+
+
+def _discovery_folder(root, name="automation"):
+    from dashboard.discovery_data import EXAMPLE
+    from sim.decisions.discover import discover
+    from sim.decisions.spec import discovery_from_toml
+
+    spec = discovery_from_toml(EXAMPLE.read_text(), "example", base_dir=EXAMPLE.parent)
+    folder = root / name
+    disc = discover(spec, folder, _Planted())
+    assert disc.boxes, "the planted region gives a box"
+    return folder
+
+
+def test_discovery_files_resized_for_the_browser_stay_valid():
+    from dashboard.discovery_data import EXAMPLE, discovery_text
+    from sim.decisions.spec import discovery_from_toml
+
+    text = discovery_text(EXAMPLE.read_text(), samples=10, replications=1, consumers=300, ticks=7)
+    spec = discovery_from_toml(text, "t", base_dir=EXAMPLE.parent)
+    original = discovery_from_toml(EXAMPLE.read_text(), "o", base_dir=EXAMPLE.parent)
+    assert (spec.samples, spec.replications, spec.base.population.consumers, spec.base.run.ticks) == (10, 1, 300, 7)
+    assert spec.change == original.change and spec.outcome == original.outcome
+    assert [(d.path, d.low, d.high, d.label) for d in spec.dimensions] == [
+        (d.path, d.low, d.high, d.label) for d in original.dimensions]
+
+
+def test_a_finished_discovery_shows_its_boxes_in_words(app, tmp_path):
+    _discovery_folder(tmp_path / "results")
+    _open(app)
+    app.segmented_control(key="dec_part").set_value("Discover").run()
+    app.radio(key="disc_source").set_value("finished").run()
+    app.selectbox(key="disc_folder").set_value("automation").run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    boxes = [m.value for m in app.markdown if m.value.startswith("**Box 1.**")]
+    found = re.search(r"when customers' need of a person is above (\d+(?:\.\d+)?)%", boxes[0] if boxes else "")
+    assert found and 50 <= float(found.group(1)) <= 60, boxes  # the planted edge is at 60%
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Points run"] == "40 of 40"
+    cases = int(metrics["Points where it happens"])
+    assert 0 < cases < 40
+    assert any("Inside it the outcome happens at" in c.value for c in app.caption)
+    assert len(app.table) >= 2  # the box's limits, the robustness of the change
+    assert any(s.value == "Robustness of the change" for s in app.subheader)
+
+
+def test_a_tiny_discovery_runs_in_the_page(app):
+    _open(app)
+    app.segmented_control(key="dec_part").set_value("Discover").run()
+    for key, value in (("disc_samples", 8), ("disc_consumers", 200), ("disc_ticks", 5), ("disc_time", 20)):
+        app.number_input(key=key).set_value(value)
+    app.run()
+    start = time.monotonic()
+    app.button(key="disc_run").click()
+    app.run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    assert time.monotonic() - start < 45
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Points run"] == "8 of 8"
+
+
+def test_a_bad_discovery_file_or_folder_gives_one_line(app, tmp_path):
+    (tmp_path / "results" / "broken").mkdir(parents=True)
+    (tmp_path / "results" / "broken" / "summary.json").write_text("{not json")
+    (tmp_path / "results" / "broken" / "boxes.csv").write_text("box\n")
+    _open(app)
+    app.segmented_control(key="dec_part").set_value("Discover").run()
+    app.file_uploader(key="disc_upload").set_value(("mine.toml", b'base = "default_bank"\nsamples = "many"\n',
+                                                    "application/toml"))
+    app.run()
+    assert not app.exception, app.exception
+    errors = [e.value for e in app.error]
+    assert len(errors) == 1 and "not a valid discovery file" in errors[0] and "\n" not in errors[0]
+    app.radio(key="disc_source").set_value("finished").run()
+    app.selectbox(key="disc_folder").set_value("broken").run()
+    assert not app.exception, app.exception
+    errors = [e.value for e in app.error]
+    assert len(errors) == 1 and "\n" not in errors[0], errors
