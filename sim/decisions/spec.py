@@ -377,9 +377,10 @@ def discovery_from_toml(text: str, source: str = "", *, base_dir: str | Path = "
             _check_range(t, f"{kind}[{i}]", problems)
             if t.path is None:
                 continue
-            if t.path in seen:
+            clash = next((r for r in seen if _same_parameter(t.path, r)), None)
+            if clash is not None:
                 problems.append((f"{kind}[{i}].path", "a parameter that is a lever or an uncertainty, once",
-                                 f"{show_value(t.path)} (also in {seen[t.path]})"))
+                                 f"{show_value(t.path)} (also in {seen[clash]})"))
             seen.setdefault(t.path, f"{kind}[{i}]")
             if base is not None and len(problems) == n:
                 low = int(t.low) if t.type == "int" else t.low
@@ -419,15 +420,27 @@ def _change(given: dict[str, Any], ranges: dict[str, str], problems: list) -> di
             problems.append((where, "a scenario parameter path such as firms[0].automation_share",
                              "an unknown parameter"))
             continue
-        if path in ranges:
+        clash = next((r for r in ranges if _same_parameter(path, r)), None)
+        if clash is not None:
             problems.append((where, "a parameter that is not a lever or an uncertainty",
-                             f"{show_value(path)} (also in {ranges[path]})"))
+                             f"{show_value(path)} (also in {ranges[clash]})"))
             continue
         n = len(problems)
         checked = check_value(field.type, value, field.meta, where, problems)
         if len(problems) == n:
             out[path] = checked
     return out
+
+
+def _same_parameter(a: str, b: str) -> bool:
+    """Whether two paths can name the same parameter (``firms[*].x`` and ``firms[0].x`` do)."""
+    pa, pb = a.split("."), b.split(".")
+    if len(pa) != len(pb):
+        return False
+    for x, y in zip(pa, pb, strict=True):
+        if x != y and not (x.split("[")[0] == y.split("[")[0] and ("[*]" in x or "[*]" in y)):
+            return False
+    return True
 
 
 def _check_applies(base: Scenario, overrides: dict[str, Any], where: str, problems: list) -> None:

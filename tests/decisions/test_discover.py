@@ -304,6 +304,7 @@ def test_one_driver_per_folder_and_a_changed_file_is_refused(tmp_path, capsys):
     ("", "", [], "'>='"),
     ("", "", [], "outcome.threshold"),
     ("", "", [], "change.firms[0].advisors_per_10k"),
+    ("", "", [], "change.firms[*].advisors_per_10k"),
     ("", "", [], "firms[3].advisors_per_10k"),
     ("", "", ["--workers", "0"], "--workers"),
     ("", "", ["--serial", "--workers", "2"], "--serial"),
@@ -317,6 +318,8 @@ def test_bad_input_gives_one_line_and_status_2(tmp_path, capsys, top, extra, fla
              "outcome.threshold": ("threshold = -0.04", ""),
              "change.firms[0].advisors_per_10k": ('"firms[0].automation_share" = 0.8',
                                                   '"firms[0].advisors_per_10k" = 5'),
+             "change.firms[*].advisors_per_10k": ('"firms[0].automation_share" = 0.8',
+                                                  '"firms[*].advisors_per_10k" = 5'),
              "firms[3].advisors_per_10k": ('path = "firms[0].advisors_per_10k"',
                                            'path = "firms[3].advisors_per_10k"')}
     if words in edits:
