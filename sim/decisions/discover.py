@@ -129,6 +129,7 @@ __all__ = [
     "load_discovery",
     "paired_effect",
     "plan_runs",
+    "question",
     "read_discovery",
     "robustness_table",
     "run_outcome",
