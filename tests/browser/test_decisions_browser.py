@@ -194,6 +194,21 @@ def _pixels(chart, rgb: tuple[int, int, int]) -> int:
     return int(near.sum())
 
 
+def _densest(chart, rgb: tuple[int, int, int], window: int = 9) -> tuple[float, float]:
+    """Where in a chart the pixels of one colour are densest (a point's disc, not an error bar's line)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    img = np.asarray(Image.open(BytesIO(chart.screenshot())).convert("RGB")).astype(int)
+    mask = (np.abs(img - np.array(rgb)).sum(axis=2) < 40).astype(np.int64)
+    c = np.pad(mask.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    w = window
+    sums = c[w:, w:] - c[:-w, w:] - c[w:, :-w] + c[:-w, :-w]
+    y, x = np.unravel_index(int(np.argmax(sums)), sums.shape)
+    return x + w / 2, y + w / 2
+
+
 def _part(page, name: str) -> None:
     page.locator('[data-testid="stButtonGroup"] button', has_text=name).click()
     _wait_idle(page)
@@ -233,12 +248,24 @@ def test_decisions_page_at_two_sizes(server, browser, size):
     _assert_tables_fit(page, "Decisions, Pareto front")
     _shot(page, "02_optimize_front", size)
 
-    # ---- pick the last point and open it in the Scenario lab
+    # ---- a click on a point of the chart picks it
     table = page.locator('[data-testid="stTable"]').first
     rows = table.locator("tbody tr")
+    picked = page.locator(".st-key-dec_point input")
+    if rows.count() >= 2:  # point 0 is picked (orange); click the densest blue disc, another point
+        before = picked.input_value()
+        x, y = _densest(chart, POINT_RGB)
+        box = chart.bounding_box()
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        _wait_idle(page)
+        page.wait_for_timeout(500)
+        after = picked.input_value()
+        assert after != before and re.match(r"Point [1-9]\d* ·", after), (before, after)
+
+    # ---- pick the last point in the list and open it in the Scenario lab
     last = rows.count() - 1
     agents = rows.nth(last).locator("td").first.inner_text().strip()
-    page.locator(".st-key-dec_point input").click()
+    picked.click()
     page.keyboard.press("ArrowDown")  # opens the list
     page.get_by_role("option", name=re.compile(rf"^Point {last} ·")).click()
     _wait_idle(page)
