@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -313,12 +314,13 @@ def _run_search(dec, base_name: str, limit: float) -> None:
     front.trials_done, front.trials_wanted = seen["done"], dec.trials
     front.elapsed_s, front.time_limit_s = time.monotonic() - t0, limit
     front.source = "searched here"
-    _set_front(front)
+    _set_front(front, "new")
     st.rerun()
 
 
-def _set_front(front: Front) -> None:
-    st.session_state["dec_front"] = front
+def _set_front(front: Front, source: str) -> None:
+    """Show ``front`` for its source: the search run here ("new"), or the one opened ("finished")."""
+    st.session_state[f"dec_front:{source}"] = front
     st.session_state["dec_front_serial"] = st.session_state.get("dec_front_serial", 0) + 1
     st.session_state.pop("dec_point", None)
     st.session_state.pop("dec_chart_last", None)
@@ -351,7 +353,7 @@ def _open_finished() -> None:
         try:
             folder = stats.safe_folder(choice, root)
             shown = folder.relative_to(root).as_posix() if folder != root else "."
-            _set_front(front_from_folder(folder, shown))
+            _set_front(front_from_folder(folder, shown), "finished")
             st.session_state.pop("opt_open_error", None)
         except (stats.ResultsFolderError, FrontError) as exc:
             st.session_state["opt_open_error"] = str(exc)
@@ -360,7 +362,7 @@ def _open_finished() -> None:
         if st.session_state.get("opt_upload_token") != token:
             st.session_state["opt_upload_token"] = token
             try:
-                _set_front(front_from_csv(up.name, up.getvalue()[: 1_000_001]))
+                _set_front(front_from_csv(up.name, up.getvalue()[: 1_000_001]), "finished")
                 st.session_state.pop("opt_open_error", None)
             except FrontError as exc:
                 st.session_state["opt_open_error"] = str(exc)
@@ -392,6 +394,16 @@ def _front_words(front: Front) -> str:
     if front.elapsed_s is not None:
         parts.append(f"{front.elapsed_s:.0f} s")
     return " · ".join(parts)
+
+
+def _front_replications(front: Front) -> str:
+    """``3 fresh replications`` (the front is run again with at least two), or ``fresh replications``."""
+    try:
+        reps = tomllib.loads(front.decision_text).get("replications", 3) if front.decision_text else None
+        n = max(int(reps), 2) if reps is not None else None
+    except (tomllib.TOMLDecodeError, TypeError, ValueError, RecursionError):
+        n = None
+    return f"{n} fresh replications" if n else "fresh replications"
 
 
 def _show_front(front: Front) -> None:
@@ -432,7 +444,7 @@ def _show_front(front: Front) -> None:
             front_chart(front, x_obj, y_obj, selected=st.session_state["dec_point"], lever=lever),
             theme=None, key=chart_key, on_select="rerun", selection_mode="pick",
         )
-    reps = "fresh replications"
+    reps = _front_replications(front)
     st.caption(
         ("Each point is a setting of the levers that no other setting tried beats on both objectives: "
          "along the front, one objective is bought with the other. " if x_obj is not None else
@@ -535,7 +547,7 @@ def _optimize() -> None:
         _search_form()
     else:
         _open_finished()
-    front = st.session_state.get("dec_front")
+    front = st.session_state.get(f"dec_front:{source}")
     if front is not None:
         _show_front(front)
 
