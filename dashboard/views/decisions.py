@@ -151,8 +151,12 @@ def _lever_ranges(base: Scenario, firm: int, chosen: list[str]) -> list[tuple[st
                 f"Allowed by the model: {spec.lo:g} to {spec.hi:g}.",
                 **KEEP,
             )
-            zero = f" (0 = {spec.zero_means})" if spec.zero_means else ""
-            st.caption(f"{escape_md(c.group)} · the preset has {escape_md(fmt_setting(now))}{escape_md(zero)}")
+            if now == 0 and path.endswith(".phone_agents"):
+                has = "the preset staffs its lines by the square-root rule (0)"
+            else:
+                zero = f" (0 = {spec.zero_means})" if spec.zero_means and now == 0 else ""
+                has = f"the preset has {fmt_setting(now)}{zero}"
+            st.caption(f"{escape_md(c.group)} · {escape_md(has)}")
         out.append((path, lo, hi, c.kind))
     return out
 
