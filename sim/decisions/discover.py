@@ -243,12 +243,16 @@ def sample_points(spec: DiscoverySpec) -> pd.DataFrame:
     for j, d in enumerate(dims):
         if d.type == "int":
             df[d.path] = np.minimum(np.floor(d.low + u[:, j] * (d.high - d.low + 1)), d.high).astype(np.int64)
+        elif d.type == "bool":  # off in the lower half of the strata, on in the upper half
+            df[d.path] = u[:, j] >= 0.5
         else:
             df[d.path] = d.low + u[:, j] * (d.high - d.low)
     return df
 
 
 def _py(v: Any) -> Any:
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
     return int(v) if isinstance(v, (int, np.integer)) else float(v)
 
 
@@ -427,6 +431,8 @@ def _formatter(dimension: str) -> tuple[Callable[[float], str], str, bool]:
         return _number, "", False
     unit = str(f.meta.get("unit") or "")
     lo, hi = f.meta.get("bounds") or (None, None)
+    if f.type is bool:
+        return _number, "on/off", False
     if f.type is int:
         return (lambda v: f"{int(round(v)):,}"), unit, True
     if unit.split(" ")[0] == "share" and lo is not None and hi is not None and 0 <= lo and hi <= 1:
@@ -446,13 +452,16 @@ def box_in_words(limits: pd.DataFrame, names: Mapping[str, str] | None = None) -
     Shares of the scenario schema (unit ``share``, bounds within [0, 1]) read as
     percentages; other parameters of the schema take its unit (unless their
     words already say it), integers "at least" / "at most" / "from ... to";
-    other numbers show three significant digits.
+    on/off parameters "is on" / "is off"; other numbers show three significant digits.
     """
     names = names or {}
     parts = []
     for r in limits.itertuples(index=False):
         show, unit, integer = _formatter(r.dimension)
         label = names.get(r.dimension) or r.dimension
+        if unit == "on/off":  # a box on a switch (0 off, 1 on) keeps one side
+            parts.append(f"{label} is {'on' if not pd.isna(r.low) else 'off'}")
+            continue
         tail = f" {unit}" if unit and unit not in label else ""
         low, high = (None if pd.isna(v) else float(v) for v in (r.low, r.high))
         if low is not None and high is not None:

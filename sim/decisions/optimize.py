@@ -101,7 +101,7 @@ def _uncertain(dec: Decision, seed: int) -> dict[str, float]:
     out = {}
     for u in dec.uncertainties:
         v = rng.uniform(u.low, u.high)
-        out[u.path] = int(round(v)) if u.type == "int" else float(v)
+        out[u.path] = int(round(v)) if u.type == "int" else bool(v >= 0.5) if u.type == "bool" else float(v)
     return out
 
 
@@ -150,9 +150,14 @@ def _evaluate_many(executor, dec: Decision, settings: list[dict], seeds: list[in
 
 
 def _suggest(trial, dec: Decision) -> dict:
-    return {lv.path: (trial.suggest_int(lv.path, int(lv.low), int(lv.high)) if lv.type == "int"
-                      else trial.suggest_float(lv.path, float(lv.low), float(lv.high)))
-            for lv in dec.levers}
+    def one(lv) -> Any:
+        if lv.type == "int":
+            return trial.suggest_int(lv.path, int(lv.low), int(lv.high))
+        if lv.type == "bool":
+            return trial.suggest_categorical(lv.path, [False, True])
+        return trial.suggest_float(lv.path, float(lv.low), float(lv.high))
+
+    return {lv.path: one(lv) for lv in dec.levers}
 
 
 def _study(dec: Decision, out: Path):

@@ -65,7 +65,7 @@ effect is studied, the outcome of interest and PRIM's settings::
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +99,8 @@ class LeverTable:
     path: str | None = param(None, meaning="Scenario parameter path such as firms[0].phone_agents (required).")
     low: float | None = param(None, meaning="Lowest value (inside the schema's bounds; required).")
     high: float | None = param(None, meaning="Highest value (inside the schema's bounds; required).")
-    type: str = param("float", choices=("int", "float"), meaning="Integer or real values.")
+    type: str = param("float", choices=("int", "float", "bool"),
+                      meaning="Integer, real or on/off values (bool: low 0 and high 1, which may be left out).")
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def decision_from_toml(text: str, source: str = "", *, base_dir: str | Path = ".
     """Parse and validate decision TOML text."""
     data = parse_toml(text, source)
     problems: list[tuple[str, str, str]] = []
-    f = build_table(DecisionFile, data, "", problems)
+    f = _with_default_range(build_table(DecisionFile, data, "", problems))
     base = _base(f, Path(base_dir), problems) if not problems else None
     seen: dict[str, str] = {}
     for kind in ("levers", "uncertainties"):
@@ -206,6 +207,16 @@ def decision_from_toml(text: str, source: str = "", *, base_dir: str | Path = ".
                     replications=f.replications, trials=f.trials, seed=f.seed)
 
 
+def _with_default_range(f):
+    """The file with each on/off parameter's range 0 (off) to 1 (on) where it was left out."""
+    def fill(t: LeverTable) -> LeverTable:
+        if t.type != "bool":
+            return t
+        return replace(t, low=0.0 if t.low is None else t.low, high=1.0 if t.high is None else t.high)
+
+    return replace(f, levers=[fill(t) for t in f.levers], uncertainties=[fill(t) for t in f.uncertainties])
+
+
 def _check_range(t: LeverTable, where: str, problems: list) -> None:
     for key in ("path", "low", "high"):
         if getattr(t, key) is None:
@@ -213,9 +224,18 @@ def _check_range(t: LeverTable, where: str, problems: list) -> None:
     if t.path is None:
         return
     field = _schema_field(t.path)
+    if field is not None and (field.type is bool or t.type == "bool"):
+        if field.type is not bool:
+            problems.append((f"{where}.type", f'"int" or "float" ({t.path} is a number)', show_value(t.type)))
+        elif t.type != "bool":
+            problems.append((f"{where}.type", f'"bool" ({t.path} is on or off)', show_value(t.type)))
+        elif (t.low, t.high) != (0, 1):
+            problems.append((f"{where}.low", "0 and 1 (off and on) for type bool, or no bounds",
+                             f"[{t.low}, {t.high}]"))
+        return
     if field is None or field.type not in (int, float):
-        problems.append((f"{where}.path", "a numeric scenario parameter path such as firms[0].phone_agents",
-                         show_value(t.path)))
+        problems.append((f"{where}.path", "a numeric or on/off scenario parameter path such as "
+                         "firms[0].phone_agents", show_value(t.path)))
         return
     if t.low is None or t.high is None:
         return
@@ -368,7 +388,7 @@ def discovery_from_toml(text: str, source: str = "", *, base_dir: str | Path = "
     """Parse and validate discovery TOML text."""
     data = parse_toml(text, source)
     problems: list[tuple[str, str, str]] = []
-    f = build_table(DiscoveryFile, data, "", problems)
+    f = _with_default_range(build_table(DiscoveryFile, data, "", problems))
     base = _base(f, Path(base_dir), problems) if not problems else None
     seen: dict[str, str] = {}
     for kind in ("levers", "uncertainties"):
@@ -383,7 +403,7 @@ def discovery_from_toml(text: str, source: str = "", *, base_dir: str | Path = "
                                  f"{show_value(t.path)} (also in {seen[clash]})"))
             seen.setdefault(t.path, f"{kind}[{i}]")
             if base is not None and len(problems) == n:
-                low = int(t.low) if t.type == "int" else t.low
+                low = int(t.low) if t.type == "int" else bool(t.low) if t.type == "bool" else t.low
                 _check_applies(base, {t.path: low}, f"{kind}[{i}].path", problems)
     if not f.levers and not f.uncertainties:
         problems.append(("levers", "at least one [[levers]] or [[uncertainties]] table", "none"))

@@ -134,6 +134,10 @@ def test_no_case_no_box():
      "when segments[*].requests_per_month is above 1.01 requests/month"),
     ([("a", 1.0, None), ("b", None, 2.5), ("c", 0.25, 0.75)], None,
      "when a is above 1, b is below 2.5 and c is between 0.25 and 0.75"),
+    ([("firms[0].listening", 0.5, None), ("exchange.complex", None, 0.2)],
+     {"firms[0].listening": "the bank's listening"},
+     "when the bank's listening is on and exchange.complex is below 20%"),
+    ([("firms[0].listening", None, 0.5)], None, "when firms[0].listening is off"),
     ([], None, "everywhere in the sampled ranges"),
 ])
 def test_box_in_words(rows, names, expected):
@@ -349,3 +353,12 @@ def test_two_workers_give_the_serial_samples(tmp_path):
         assert main(["discover", str(path), "--out", str(out), *flags, "--quiet"]) == 0
         found.append(read_discovery(out).samples)
     pd.testing.assert_frame_equal(found[0], found[1])
+
+
+def test_an_on_off_lever_is_sampled_half_off_half_on_and_reaches_the_runs(tmp_path):
+    spec = load_discovery(_tiny(tmp_path, samples=10, extra='\n[[levers]]\npath = "firms[0].listening"\n'
+                                                          'type = "bool"\n'))
+    pts = sample_points(spec)
+    assert pts["firms[0].listening"].dtype == bool and pts["firms[0].listening"].sum() == 5
+    runs = plan_runs(spec, pts)
+    assert {type(o["firms[0].listening"]) for _, o, _ in runs} == {bool}

@@ -223,3 +223,28 @@ def test_search_on_two_workers_is_the_serial_search(tmp_path):
         found.append((_trial_rows(out), pd.read_csv(out / "pareto.csv").drop(columns="scenario")))
     assert found[0][0] == found[1][0]
     pd.testing.assert_frame_equal(found[0][1], found[1][1])
+
+
+def test_an_on_off_lever_is_searched_and_written_as_true_or_false(tmp_path):
+    dec = _decision(tmp_path, trials=4, extra='\n[[levers]]\npath = "firms[0].listening"\ntype = "bool"\n')
+    out = tmp_path / "out"
+    assert main(["optimize", str(dec), "--out", str(out), "--serial", "--quiet"]) == 0
+    with sqlite3.connect(out / "study.db") as db:
+        tried = {r[0] for r in db.execute("select distinct p.param_value from trial_params p "
+                                          "where p.param_name = 'firms[0].listening'")}
+    assert tried == {0.0, 1.0}            # optuna stores the index of the choice [False, True]
+    df = pd.read_csv(out / "pareto.csv")
+    for r in df.to_dict("records"):
+        assert load_scenario(out / r["scenario"]).firms[0].listening is bool(r["firms[0].listening"])
+
+
+@pytest.mark.parametrize("lever, words", [
+    ('path = "firms[0].listening"\ntype = "float"\nlow = 0\nhigh = 1\n', '"bool"'),
+    ('path = "firms[0].listening"\ntype = "bool"\nlow = 0\nhigh = 2\n', "0 and 1"),
+    ('path = "firms[0].automation_share"\ntype = "bool"\n', "is a number"),
+])
+def test_on_off_levers_are_checked(tmp_path, capsys, lever, words):
+    dec = _decision(tmp_path, extra=f"\n[[levers]]\n{lever}")
+    assert main(["optimize", str(dec), "--out", str(tmp_path / "o"), "--serial", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and words in err
