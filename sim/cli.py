@@ -194,6 +194,9 @@ def _extend(parser: argparse.ArgumentParser) -> None:
     from sim.decisions.cli import add_command
 
     add_command(sub)
+    from sim.calibration.cli import add_command as add_calibrate
+
+    add_calibrate(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
