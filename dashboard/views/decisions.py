@@ -8,7 +8,9 @@ after the time bound the user sets, and the page shows its progress.
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import tempfile
 import time
 import tomllib
@@ -18,6 +20,25 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cost, stats
+from dashboard.calibration_data import (
+    CAL_PARAMETERS,
+    SAMPLE_CSV,
+    calibration_toml,
+    check_prior,
+    fit_chart,
+    kpi_title,
+    list_calibration_folders,
+    one_line,
+    param_bounds,
+    param_label,
+    param_meaning,
+    posterior_chart,
+    posterior_table,
+    result_scenario_toml,
+    sample_csv,
+    sample_settings,
+)
+from dashboard.calibration_data import folder_files as cal_folder_files
 from dashboard.decisions_data import (
     LEVER_CHOICES,
     Front,
@@ -62,7 +83,7 @@ from sim import Scenario, ScenarioError, load_scenario
 from sim.decisions.discover import question
 from sim.decisions.spec import COST_OUTCOMES, decision_from_toml, discovery_from_toml
 from sim.metrics import OUTCOMES
-from sim.scenario import get_path, list_presets, to_toml
+from sim.scenario import get_path, list_presets, to_toml, with_overrides
 from sim.scenario.loader import MAX_TOML_BYTES
 from sim.scenario.presets import presets_dir
 
@@ -790,8 +811,326 @@ def _discover() -> None:
         _show_discovery(res)
 
 
+# ------------------------------------------------------------------ calibrate
+KPI_FORMAT = (
+    "One period column named day, week or month (1, 2, ... from the start) and one column per KPI headed "
+    "with an outcome's name and the unit the firm measures it in: churn_rate [%/month], "
+    "satisfaction [1-5], trust [%], contacts_human [contacts]. Empty cells are periods not measured."
+)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def _sample_csv() -> bytes:
+    return sample_csv()
+
+
+def _calibration_form() -> None:
+    from sim.calibration import calibration_from_toml, read_observed
+    from sim.calibration.spec import model_customers
+
+    defaults = sample_settings()
+    c1, c2 = st.columns(2, gap="medium")
+    with c2:
+        up = st.file_uploader("Your KPI file (CSV, optional)", type=["csv"], key="cal_upload",
+                              max_upload_size=MAX_UPLOAD_MB, help=KPI_FORMAT)
+    if up is not None:
+        data, file_name = up.getvalue()[: MAX_UPLOAD_MB * 1_000_000 + 1], up.name
+        if up.size > MAX_UPLOAD_MB * 1_000_000:
+            st.error(f"{escape_md(up.name)} is over {MAX_UPLOAD_MB} MB; KPI files are smaller.")
+            return
+    else:
+        data, file_name = _sample_csv(), SAMPLE_CSV.name
+    with c1:
+        if up is None:
+            st.markdown("**The sample: a bank's monthly KPIs (synthetic)**")
+            st.caption("Made by the model itself with hidden values of three parameters, reported as a bank of "
+                       "20,000 customers would: a calibration should find those values again.")
+        else:
+            st.markdown(f"**Your file: {escape_md(file_name)}**")
+            st.caption(escape_md(KPI_FORMAT))
+    presets = [p.name for p in list_presets()]
+    _init("cal_base", defaults["base"] if defaults["base"] in presets else presets[0])
+    with st.container(horizontal=True, wrap=True, gap="small", key="cal_model"):
+        base_name = st.selectbox("Model (preset)", presets, key="cal_base", width=230,
+                                 help="The scenario whose parameters are estimated.", **KEEP)
+        consumers = st.number_input("Consumers in the model", 100, 50_000, int(defaults["consumers"]), 250,
+                                    key="cal_consumers", width=190, help="The model's population; small runs "
+                                    "give answers in seconds.", **KEEP)
+        customers = st.number_input("The firm's customers", 1.0, 1e9, float(defaults["customers"]), 1000.0,
+                                    key="cal_customers", width=190, format="%.0f",
+                                    help="Rescales the firm's counts and money (calls, EUR, ...) to the model's "
+                                    "population.", **KEEP)
+    try:
+        base = load_scenario(base_name)
+        sized = with_overrides(base, {"population.consumers": int(consumers)})
+        observed = read_observed(io.BytesIO(data), customers=float(customers), model_customers=model_customers(sized),
+                                 source=file_name)
+    except ScenarioError as exc:
+        st.error(f"{escape_md(file_name)} cannot be used: {escape_md(one_line(exc))}")
+        return
+    with st.expander(f"The data: {len(observed.periods)} {observed.period}s, {len(observed.kpis)} KPIs"):
+        st.dataframe(observed.firm.rename(columns={k.outcome: k.column for k in observed.kpis}), width="stretch")
+    st.markdown("**What to estimate**")
+    options = [p.path for p in CAL_PARAMETERS] + [p for p in defaults["parameters"] if p not in
+                                                  {c.path for c in CAL_PARAMETERS}]
+    chosen = st.multiselect("Parameters", options, default=[p for p in defaults["parameters"] if p in options],
+                            key="cal_params", format_func=param_label, max_selections=4,
+                            help="Each gets a uniform prior over the range below (the model's bounds by default, "
+                            "narrowed for a small calibration).", **KEEP)
+    ranges, problems = [], []
+    cols = st.columns(2)
+    for k, path in enumerate(chosen):
+        lo, hi = param_bounds(path)
+        low, high = defaults["parameters"].get(path) or next(((c.low, c.high) for c in CAL_PARAMETERS
+                                                              if c.path == path), (lo, hi))
+        with cols[k % 2]:
+            a, b = st.slider(f"{param_label(path)}: prior range", min_value=lo, max_value=hi,
+                             value=(max(lo, float(low)), min(hi, float(high))),
+                             step=(hi - lo) / 200 if hi > lo else 0.01, key=f"cal_range:{path}",
+                             help=f"{param_meaning(path)} Path: {path}.", **KEEP)
+        problem = check_prior(path, a, b)
+        if problem:
+            problems.append(problem)
+        ranges.append((path, a, b))
+    kpis = st.multiselect("KPIs to fit", observed.outcomes, default=observed.outcomes, key="cal_outcomes",
+                          format_func=lambda o: kpi_title(o, observed.kpi(o).unit))
+    st.markdown("**Size and time**")
+    with st.container(horizontal=True, wrap=True, gap="small", key="cal_size"):
+        pop = st.number_input("Particles", 10, 1000, 10, 5, key="cal_pop", width=150,
+                              help="Accepted parameter sets per generation of the ABC-SMC.", **KEEP)
+        gens = st.number_input("Generations", 1, 20, 3, 1, key="cal_gens", width=150,
+                               help="Generation 0 samples the priors; each next one keeps the closer half.",
+                               **KEEP)
+        draws = st.number_input("Predictive runs", 2, 500, 10, 2, key="cal_draws", width=150,
+                                help="Runs drawn from the posterior for the bands around the data.", **KEEP)
+        limit = st.number_input("Time bound (s)", 5, int(cost.max_run_s()), 45, 5, key="cal_time", width=150,
+                                help="No generation starts after this many seconds; the one running and the "
+                                "predictive runs finish first.", **KEEP)
+        seed = st.number_input("Seed", 0, 2**31 - 1, 1, 1, key="cal_seed", width=150, **KEEP)
+    if not chosen:
+        problems.append("Choose at least one parameter to estimate.")
+    if not kpis:
+        problems.append("Choose at least one KPI to fit.")
+    if problems:
+        st.warning(" ".join(problems))
+        return
+    name = safe_label(f"{Path(file_name).stem}_calibration").replace(" ", "_")
+    text = calibration_toml(name=name, base=base_name, consumers=int(consumers), customers=float(customers),
+                            outcomes=list(kpis), parameters=ranges, summary="levels", band_draws=int(draws),
+                            seed=int(seed), generations=int(gens), population_size=int(pop))
+    try:
+        cal = calibration_from_toml(text, "the page's settings", base_dir=presets_dir(), default_name=name,
+                                    observed_csv=data)
+    except ScenarioError as exc:
+        st.error(f"These settings do not make a valid calibration: {escape_md(one_line(exc))}")
+        return
+    per_run = cost.predict_run_s(cal.base, cal.base.run.ticks)
+    sims = int(pop) * (1 + 2 * (int(gens) - 1)) + int(draws)
+    words = (f"About {sims:,} runs of {cal.base.run.ticks} days (acceptance near one half): predicted "
+             f"{cost.fmt_duration(per_run * sims)}.")
+    if per_run * sims > float(limit):
+        words += f" The time bound ({float(limit):.0f} s) will stop the generations first."
+    with st.container(horizontal=True, vertical_alignment="center", gap="medium", key="cal_runbar"):
+        go = st.button("Run the calibration", type="primary", icon=":material/play_arrow:", key="cal_run",
+                       width="content")
+        st.markdown(escape_md(words), width="stretch")
+    with st.expander("Calibration file (TOML): the same calibration from the command line"):
+        st.code(text, language="toml")
+        st.download_button("Calibration file", text, f"{name}.toml", "application/toml", key="cal_dl_file",
+                           on_click="ignore", icon=":material/download:")
+    if go:
+        _run_calibration(cal, float(limit), base_name, text)
+
+
+def _run_calibration(cal, limit: float, preset: str, text: str) -> None:
+    from sim.calibration import calibrate
+
+    bar = st.progress(0.0, text="Starting the calibration (generation 0 samples the priors)")
+    t0 = time.monotonic()
+
+    def progress(p) -> None:
+        spent = time.monotonic() - t0
+        if p.stage == "bands":
+            frac = 0.85 + 0.15 * p.simulations / max(1, p.total)
+            words = f"Predictive runs: {p.simulations} of {p.total}"
+        else:
+            frac = 0.85 * min(1.0, p.generation / max(1, p.generations))
+            eps = f" · tolerance {p.epsilon:.3g}" if math.isfinite(p.epsilon) else ""
+            words = (f"Generation {min(p.generation, p.generations - 1)} of at most {p.generations - 1} · "
+                     f"{p.simulations} runs{eps} · {spent:.0f} s of at most {limit:.0f} s")
+        bar.progress(min(1.0, frac), text=words)
+
+    with tempfile.TemporaryDirectory(prefix="exlab_calibrate_") as tmp:
+        try:
+            result = calibrate(cal, tmp, "serial", progress, time_limit=limit)
+        except ScenarioError as exc:
+            bar.empty()
+            st.error(f"The calibration stopped: {escape_md(one_line(exc))}")
+            return
+        files = cal_folder_files(Path(tmp))
+    result.out = None
+    st.session_state["cal_result:new"] = {
+        "result": result, "files": files, "preset": preset, "text": text, "period": cal.observed.period,
+        "source": f"calibrated here in {time.monotonic() - t0:.0f} s",
+    }
+    st.rerun()
+
+
+def _open_calibration() -> None:
+    from sim.calibration import read_calibration
+
+    root = stats.results_root()
+    found = list_calibration_folders(root)
+    choice = st.selectbox(
+        "Results folder", found, index=None, key="cal_folder", accept_new_options=True,
+        placeholder="Pick or type a folder exlab calibrate wrote" if found else "No calibration folder yet",
+        help=f"Folders written by exlab calibrate under the results root ({root}).")
+    st.caption(f"Folders under {escape_md(root)} that hold a finished calibration (result.json, posterior.csv).")
+    if choice and st.session_state.get("cal_folder_token") != choice:
+        st.session_state["cal_folder_token"] = choice
+        st.session_state.pop("cal_open_error", None)
+        try:
+            folder = stats.safe_folder(choice, root)
+            result = read_calibration(folder)
+            meta = {}
+            if (folder / "calibration.json").is_file():
+                meta = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
+            text = str(meta.get("text", "")) if isinstance(meta, dict) else ""
+            shown = folder.relative_to(root).as_posix() if folder != root else "."
+            st.session_state["cal_result:finished"] = {
+                "result": result, "files": cal_folder_files(folder), "preset": _preset_in(text), "text": text,
+                "period": _period_of(result), "source": f"folder {shown}",
+            }
+        except stats.ResultsFolderError as exc:
+            st.session_state["cal_open_error"] = str(exc)
+        except ScenarioError as exc:
+            st.session_state["cal_open_error"] = one_line(exc)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            st.session_state["cal_open_error"] = (f"{choice} could not be read as a finished calibration "
+                                                  f"({type(exc).__name__}).")
+    msg = st.session_state.get("cal_open_error")
+    if msg:
+        st.error(escape_md(msg))
+
+
+def _preset_in(text: str) -> str:
+    try:
+        base = tomllib.loads(text).get("base", "") if text else ""
+    except (tomllib.TOMLDecodeError, RecursionError):
+        return ""
+    return base if isinstance(base, str) and base in {p.name for p in list_presets()} else ""
+
+
+def _period_of(result) -> str:
+    """``month``, ``week`` or ``day``: the data's period, from the run's days over its last period."""
+    try:
+        per = result.scenario.run.ticks / max(1, int(result.bands["period"].max()))
+    except (KeyError, TypeError, ValueError):
+        return "period"
+    return {1: "day", 7: "week", 30: "month"}.get(round(per), "period")
+
+
+def _stopped_words(stopped: str) -> str:
+    if stopped.startswith("budget: "):
+        return "Stopped on its budget: " + stopped.removeprefix("budget: ") + "."
+    if stopped.startswith("time limit: "):
+        return "Stopped at the time bound: " + stopped.removeprefix("time limit: ") + "."
+    return stopped
+
+
+def _show_calibration(res: dict) -> None:
+    result = res["result"]
+    st.subheader("Fit against the data", anchor="calibration-fit")
+    st.markdown(f"**{escape_md(result.name)}** · {escape_md(res['source'])}")
+    with st.container(horizontal=True, wrap=True, gap="medium", key="cal_counts"):
+        st.metric("Generations", f"{result.generations}", width=180,
+                  help="Generation 0 samples the priors; each next one keeps the parameter sets closest to "
+                  "the data.")
+        st.metric("Runs of the model", f"{result.simulations:,}", width=180)
+        st.metric("Parameters", f"{len(result.posterior)}", width=180)
+    st.caption(escape_md(_stopped_words(str(result.stopped))))
+    if not result.complete:
+        st.info("The time bound stopped the calibration before its budget: the posterior below is that of the "
+                "last generation finished. Raise the time bound (or run the calibration file with exlab "
+                "calibrate) for a tighter fit.", icon=":material/timer:")
+    for w in result.warnings:
+        st.warning(escape_md(w), icon=":material/warning:")
+    bands = result.bands
+    kpis = bands.drop_duplicates("outcome")[["outcome", "unit"]].to_dict("records")
+    period = res.get("period") or "period"
+    st.caption("Black points: the firm's values. Blue: what the calibrated model predicts, period by period "
+               "(median, and the band holding 90% of the runs drawn from the posterior).")
+    cols = st.columns(2)
+    for i, k in enumerate(kpis):
+        with cols[i % 2].container(key=f"cal_fit_{i}"):
+            st.altair_chart(fit_chart(bands, k["outcome"], period, kpi_title(k["outcome"], str(k["unit"]))),
+                            theme=None)
+    st.subheader("Posterior", anchor="calibration-posterior")
+    st.altair_chart(posterior_chart(result.posterior), theme=None)
+    st.table(posterior_table(result.posterior).set_index("Parameter"))
+    _calibrated_actions(res)
+
+
+def _calibrated_actions(res: dict) -> None:
+    result = res["result"]
+    label = safe_label(f"{result.name} calibrated")
+    preset = res.get("preset") or ""
+    preset_size = False
+    if preset:
+        try:
+            own = load_scenario(preset)
+        except ScenarioError:
+            own = None
+        sc = result.scenario
+        if own is not None and (sc.population.consumers, sc.run.ticks) != (own.population.consumers,
+                                                                            own.run.ticks):
+            size = st.radio(
+                "Open it",
+                ("calibrated", "preset"),
+                format_func=lambda s: (
+                    f"at the size calibrated ({sc.population.consumers:,} consumers, {sc.run.ticks} days)"
+                    if s == "calibrated" else
+                    f"at the preset's own size ({own.population.consumers:,} consumers, {own.run.ticks} days)"),
+                key="cal_open_size", horizontal=True, **KEEP)
+            preset_size = size == "preset"
+    try:
+        text = result_scenario_toml(result, label, preset, preset_size)
+    except ScenarioError as exc:
+        st.error(f"The calibrated scenario cannot be made: {escape_md(one_line(exc))}")
+        return
+    files = res.get("files") or {}
+    with st.container(horizontal=True, wrap=True, gap="small", key="cal_actions"):
+        go = st.button("Open in Scenario lab", type="primary", icon=":material/open_in_new:", key="cal_open",
+                       help="Makes the calibrated scenario (posterior medians) the Scenario lab's starting "
+                       "point, as an uploaded scenario file would be, and opens the lab.")
+        st.download_button("Calibrated scenario (TOML)", text, f"{label.replace(' ', '_')}.toml",
+                           "application/toml", key="cal_dl_scenario", on_click="ignore",
+                           icon=":material/download:")
+        for fname in ("posterior.csv", "bands.csv"):
+            if fname in files:
+                st.download_button(fname, files[fname], f"{result.name}_{fname}", "text/csv",
+                                   key=f"cal_dl_{fname}", on_click="ignore", icon=":material/download:")
+    if go:
+        open_in_lab(label, text)
+
+
 def _calibrate() -> None:
-    st.info("Calibration is not available in this version of the model yet.")
+    st.markdown(
+        "Does the model tell a firm's own story? A **calibration** estimates the parameters a firm cannot "
+        "observe from its KPI series (ABC-SMC): which values make the model reproduce the data, how sure that "
+        "is, and the model with those values, ready for the Scenario lab."
+    )
+    source = st.radio("Calibration", ("new", "finished"), key="cal_source", horizontal=True,
+                      label_visibility="collapsed",
+                      format_func=lambda s: "Run a calibration" if s == "new" else "Open a finished calibration",
+                      **KEEP)
+    if source == "new":
+        _calibration_form()
+    else:
+        _open_calibration()
+    res = st.session_state.get(f"cal_result:{source}")
+    if res is not None:
+        _show_calibration(res)
 
 
 def render() -> None:

@@ -137,6 +137,7 @@ def test_a_tiny_search_gives_a_front_and_a_point_opens_in_the_lab(app):
     assert not app.error, [e.value for e in app.error]
     table = app.table[0].value
     assert len(table) >= 1 and "Phone agents (people)" in table.columns
+    assert len(app.get("vega_lite_chart")) == 1  # the front
     points = app.selectbox(key="dec_point").options
     last = int(points[-1].split()[1])
     agents = int(table["Phone agents (people)"].iloc[-1])
@@ -275,6 +276,7 @@ def test_a_finished_discovery_shows_its_boxes_in_words(app, tmp_path):
     assert any("Inside it the outcome happens at" in c.value for c in app.caption)
     assert len(app.table) >= 2  # the box's limits, the robustness of the change
     assert any(s.value == "Robustness of the change" for s in app.subheader)
+    assert len(app.get("vega_lite_chart")) == 3  # the trajectory, the points sampled, the robustness
 
 
 def test_a_tiny_discovery_runs_in_the_page(app):
@@ -310,3 +312,130 @@ def test_a_bad_discovery_file_or_folder_gives_one_line(app, tmp_path):
     assert not app.exception, app.exception
     errors = [e.value for e in app.error]
     assert len(errors) == 1 and "\n" not in errors[0], errors
+
+
+# ---------------------------------------------------------------- calibrate
+TINY_KPIS = (("trust", "%"), ("satisfaction", "1-5"))
+
+
+@pytest.fixture(scope="module")
+def tiny_kpis() -> bytes:
+    """Four weeks of a small bank's KPIs, made by the model with a stated churn ceiling."""
+    from sim.calibration.synthetic import synthetic_kpis, to_csv
+
+    base = with_overrides(load_scenario("default_bank"), {"population.consumers": 200})
+    df = synthetic_kpis(base, {"churn.max_rate_per_year": 1.0}, period="week", periods=4, seed=5, kpis=TINY_KPIS)
+    return to_csv(df, "synthetic: four weeks")
+
+
+@pytest.fixture
+def finished_calibration(tmp_path):
+    """A finished calibration folder as exlab calibrate writes it (result, posterior, bands, calibrated scenario)."""
+    folder = tmp_path / "results" / "tiny"
+    folder.mkdir(parents=True)
+    churn = "churn.max_rate_per_year"
+    (folder / "result.json").write_text(json.dumps({
+        "name": "tiny", "source": "tiny.toml", "generations": 2, "simulations": 31, "epsilon": [1e300, 2.5],
+        "acceptance_rates": [1.0, 0.48], "stopped": "budget: 2 generations", "complete": True,
+        "reproducible": True, "warnings": [], "wall_s": 3.0, "summary": "levels", "replications": 1}))
+    pd.DataFrame([{"parameter": churn, "mean": 1.1, "sd": 0.3, "median": 1.05, "q05": 0.6, "q95": 1.7,
+                   "prior_low": 0.2, "prior_high": 3.0, "interval_share": 0.39}]).to_csv(
+        folder / "posterior.csv", index=False)
+    pd.DataFrame({churn: [0.9, 1.1, 1.2], "weight": [0.3, 0.4, 0.3]}).to_csv(folder / "samples.csv", index=False)
+    pd.DataFrame({"parameter": [churn], churn: [1.0]}).to_csv(folder / "correlation.csv", index=False)
+    rows = [{"period": p, "outcome": o, "column": f"{o} [{u}]", "unit": u, "observed": obs + 0.1 * p,
+             "q05": obs - 1, "median": obs + 0.1 * p, "q95": obs + 1}
+            for o, u, obs in (("trust", "%", 52.0), ("satisfaction", "1-5", 3.0)) for p in range(1, 5)]
+    pd.DataFrame(rows).to_csv(folder / "bands.csv", index=False)
+    sc = with_overrides(load_scenario("default_bank"),
+                        {"population.consumers": 200, "run.ticks": 28, churn: 1.05})
+    (folder / "calibrated.toml").write_text(to_toml(sc, "calibrated"))
+    (folder / "calibration.json").write_text(json.dumps({"source": "tiny.toml", "name": "tiny", "sha256": "x",
+                                                         "text": 'base = "default_bank"\n', "stopped": None}))
+    return folder
+
+
+def _calibrate_part(app):
+    _open(app)
+    app.segmented_control(key="dec_part").set_value("Calibrate").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_the_sample_calibration_form_is_valid(app):
+    _calibrate_part(app)
+    assert not app.error and not app.warning, ([e.value for e in app.error], [w.value for w in app.warning])
+    assert app.multiselect(key="cal_params").value == [
+        "churn.max_rate_per_year", "segments[*].requests_per_month", "satisfaction.loss_weight"]
+    assert app.multiselect(key="cal_outcomes").value == ["churn_rate", "satisfaction", "trust", "contacts_human"]
+    text = app.code[0].value
+    assert 'path = "churn.max_rate_per_year"' in text and "population_size = 10" in text
+    assert app.button(key="cal_run")
+
+
+def test_a_finished_calibration_shows_the_fit_and_opens_in_the_lab(app, finished_calibration):
+    _calibrate_part(app)
+    app.radio(key="cal_source").set_value("finished").run()
+    app.selectbox(key="cal_folder").set_value("tiny").run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics == {"Generations": "2", "Runs of the model": "31", "Parameters": "1"}
+    assert any(s.value == "Fit against the data" for s in app.subheader)
+    assert any("Stopped on its budget: 2 generations" in c.value.replace("\\", "") for c in app.caption)
+    posterior = app.table[0].value
+    assert list(posterior.index) == ["Highest churn rate (per year)"]
+    assert posterior["Prior range"].iloc[0] == "0.2 to 3" and posterior["90% interval"].iloc[0] == "0.6 to 1.7"
+    median = float(posterior["Median"].iloc[0])
+    assert median == 1.05
+    charts = app.get("vega_lite_chart")
+    assert len(charts) == 3, len(charts)  # one per KPI (trust, satisfaction), and the posterior
+    app.radio(key="cal_open_size").set_value("calibrated").run()
+    app.button(key="cal_open").click()
+    app.run()
+    assert not app.exception, app.exception
+    base = app.session_state["lab_base"]
+    assert base == f"{UPLOAD_PREFIX}tiny calibrated"
+    assert app.number_input(key=f"lab:{base}:consumers").value == 200
+    assert app.number_input(key=f"lab:{base}:ticks").value == 28  # four weeks
+    assert "churn" in app.session_state["exlab_uploaded"][1]
+    from sim.scenario import scenario_from_toml
+
+    sc = scenario_from_toml(app.session_state["exlab_uploaded"][1], "lab")
+    assert sc.churn.max_rate_per_year == pytest.approx(median, rel=0.01)
+
+
+def test_a_tiny_calibration_runs_in_the_page(app, tiny_kpis):
+    _calibrate_part(app)
+    app.file_uploader(key="cal_upload").set_value(("weeks.csv", tiny_kpis, "text/csv"))
+    app.run()
+    assert not app.error, [e.value for e in app.error]
+    app.multiselect(key="cal_params").set_value(["churn.max_rate_per_year"])
+    for key, value in (("cal_consumers", 200), ("cal_gens", 1), ("cal_draws", 2), ("cal_time", 20)):
+        app.number_input(key=key).set_value(value)
+    app.run()
+    start = time.monotonic()
+    app.button(key="cal_run").click()
+    app.run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    assert time.monotonic() - start < 60
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Generations"] == "1"
+    assert any("Stopped on its budget" in c.value for c in app.caption)
+    assert len(app.table[0].value) == 1
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"month,foo [x]\n1,2\n2,3\n3,4\n", "foo"),
+    (b"when,trust [%]\n1,50\n2,51\n3,52\n", "period column"),
+    (b"\xff\xfe garbage", "UTF-8"),
+])
+def test_a_bad_kpi_file_gives_one_line(app, content, words):
+    _calibrate_part(app)
+    app.file_uploader(key="cal_upload").set_value(("kpis.csv", content, "text/csv"))
+    app.run()
+    assert not app.exception, app.exception
+    errors = [e.value for e in app.error]
+    assert len(errors) == 1 and words in errors[0].replace("\\", "") and "\n" not in errors[0], errors
+    assert "cal_run" not in [b.key for b in app.button]  # nothing to run on a file that cannot be read
