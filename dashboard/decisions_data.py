@@ -65,7 +65,7 @@ class LeverChoice:
     lo: float  #: the slider's ends (inside the schema's bounds)
     hi: float
     step: float
-    kind: str  #: "int" or "float"
+    kind: str  #: "int", "float" or "bool" (on or off: searched both ways, no range)
 
     def at_firm(self, firm: int) -> str:
         """The path for firm ``firm`` (``firms[1].phone_agents``)."""
@@ -89,12 +89,16 @@ LEVER_CHOICES: tuple[LeverChoice, ...] = (
                 "float"),
     LeverChoice("firms[0].advisors_per_10k", "Advisors per 10,000 customers", "Channel mix", 2, 20, 0, 100,
                 0.5, "float"),
+    LeverChoice("firms[0].listening", "Listening (learns what segments expect)", "Listening", 0, 1, 0, 1, 1,
+                "bool"),
     LeverChoice("firms[0].complaint_resolution", "Complaints followed up", "Listening", 0.0, 1.0, 0.0, 1.0,
                 0.01, "float"),
     LeverChoice("firms[0].answer_in_public", "Public complaints answered in public", "Listening", 0.0, 1.0,
                 0.0, 1.0, 0.01, "float"),
     LeverChoice("firms[0].announced_response_h", "Announced response time", "Expectation management", 0, 72,
                 0, 336, 1, "float"),
+    LeverChoice("firms[0].appointments", "Answers at booked appointments", "Expectation management", 0, 1, 0,
+                1, 1, "bool"),
     LeverChoice("firms[0].promise_response_h", "Promised response time", "Relational promise", 0, 72, 0,
                 336, 1, "float"),
     LeverChoice("firms[0].data_asked", "Personal data asked", "Data collection", 0.1, 0.9, 0.0, 1.0, 0.01,
@@ -234,8 +238,10 @@ def decision_toml(
         f"seed = {int(seed)}",
     ]
     for path, low, high, kind in levers:
-        out += ["", "[[levers]]", f"path = {_s(path)}", f"low = {_num(low, kind)}",
-                f"high = {_num(high, kind)}", f"type = {_s(kind)}"]
+        out += ["", "[[levers]]", f"path = {_s(path)}"]
+        if kind != "bool":  # on/off levers are searched both ways
+            out += [f"low = {_num(low, kind)}", f"high = {_num(high, kind)}"]
+        out.append(f"type = {_s(kind)}")
     for o in objectives:
         out += ["", "[[objectives]]", "outcomes = [" + ", ".join(_s(x) for x in o.outcomes) + "]",
                 f"direction = {_s(o.direction)}", f"reduce = {_s(o.reduce or 'run')}"]
@@ -292,8 +298,8 @@ def _param_types() -> dict[str, type]:
     if _PARAMS is None:
         types = {}
         for p, f, _owner in iter_params():
-            tp = f.type if isinstance(f.type, type) else {"int": int, "float": float}.get(str(f.type))
-            if tp in (int, float):
+            tp = f.type if isinstance(f.type, type) else {"int": int, "float": float, "bool": bool}.get(str(f.type))
+            if tp in (int, float, bool):
                 types[p] = tp
         _PARAMS = types
     return _PARAMS
@@ -330,12 +336,18 @@ def parse_front(df: pd.DataFrame, what: str, known: dict[str, Objective] | None 
     types = _param_types()
     for c in levers:
         if schema_path(c) not in types:
-            raise FrontError(f"{what}: column '{c[:60]}' is neither an objective nor a numeric scenario "
-                             "parameter such as firms[0].phone_agents.")
+            raise FrontError(f"{what}: column '{c[:60]}' is neither an objective nor a numeric or on/off "
+                             "scenario parameter such as firms[0].phone_agents.")
     if not levers:
         raise FrontError(f"{what} has no lever columns (scenario parameter paths such as "
                          "firms[0].phone_agents).")
-    for c in [*levers, *names, *(f"{n}_ci_low" for n in names), *(f"{n}_ci_high" for n in names)]:
+    for c in levers:
+        if types[schema_path(c)] is bool:
+            if not (pd.api.types.is_bool_dtype(df[c]) or df[c].isin([0, 1]).all()):
+                raise FrontError(f"{what}: column '{c[:60]}' holds values that are not on/off (True or False).")
+        elif not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
+            raise FrontError(f"{what}: column '{c[:60]}' holds values that are not numbers.")
+    for c in [*names, *(f"{n}_ci_low" for n in names), *(f"{n}_ci_high" for n in names)]:
         if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
             raise FrontError(f"{what}: column '{c[:60]}' holds values that are not numbers.")
     objectives = []
@@ -477,7 +489,8 @@ def point_overrides(front: Front, point: int) -> dict:
     out = {}
     for path in front.levers:
         v = float(row[path])
-        out[path] = int(round(v)) if types.get(schema_path(path)) is int else v
+        kind = types.get(schema_path(path))
+        out[path] = bool(v) if kind is bool else int(round(v)) if kind is int else v
     return out
 
 

@@ -159,6 +159,11 @@ def _lever_ranges(base: Scenario, firm: int, chosen: list[str]) -> list[tuple[st
         unit = spec.unit if spec.unit not in ("share", "[0,1]", "quality [0,1]") else ""
         now = get_path(base, path)
         with cols[k % 2]:
+            if c.kind == "bool":  # on or off: the search tries both
+                st.markdown(f"**{escape_md(c.name)}**: tried on and off", help=spec.meaning)
+                st.caption(f"{escape_md(c.group)} · the preset has it {fmt_setting(bool(now))}")
+                out.append((path, 0, 1, "bool"))
+                continue
             cast = int if c.kind == "int" else float
             lo, hi = st.slider(
                 f"{c.name}{f' ({unit})' if unit else ''}: range searched",

@@ -75,6 +75,21 @@ def test_the_page_writes_decision_files_the_optimizer_accepts():
     assert dec.constraints[0].max == 2500.0 and dec.trials == 6 and dec.seed == 3
 
 
+def test_on_off_levers_are_searched_both_ways_and_read_back():
+    text = dd.decision_toml(
+        name="t", base="default_bank", consumers=300, ticks=5, replications=1, trials=4, seed=1,
+        levers=[("firms[0].listening", 0, 1, "bool")], objectives=[dd.Objective(("trust",), "maximize", "last")])
+    dec = decision_from_toml(text, "test", base_dir=presets_dir())
+    assert [(lv.path, lv.type, lv.low, lv.high) for lv in dec.levers] == [("firms[0].listening", "bool", 0, 1)]
+    csv = b"point,firms[0].listening,trust,trust_ci_low,trust_ci_high\n0,False,0.5,0.4,0.6\n1,True,0.6,0.5,0.7\n"
+    front = dd.front_from_csv("pareto.csv", csv, base="default_bank")
+    assert dd.point_overrides(front, 1) == {"firms[0].listening": True}
+    assert list(dd.front_table(front)["Listening (learns what segments expect)"]) == ["off", "on"]
+    assert dd.point_scenario(front, 1, "p").firms[0].listening is True
+    with pytest.raises(dd.FrontError, match="not on/off"):
+        dd.front_from_csv("pareto.csv", csv.replace(b"True", b"maybe"))
+
+
 def test_objectives_read_in_words():
     cost = dd.Objective(("staff_cost_eur", "waiting_cost_eur"), "minimize", "mean")
     assert dd.objective_label(cost) == "Staff cost + waiting cost (EUR, mean per day)"
