@@ -431,11 +431,12 @@ def _run(pyabc, cal: Calibration, out: Path, executor_or_mode, progress, time_li
             tell(count[0])
         model.on_simulation = one
     tell()
+    ran = 0
     while stopped is None:
         stopped = _stop_reason(cal, pops)
         if stopped is not None:
             break
-        if time_limit is not None and time.monotonic() - t_start >= time_limit:
+        if ran and time_limit is not None and time.monotonic() - t_start >= time_limit:
             stopped = f"time limit: {time_limit:g} s reached after generation {len(pops) - 1}"
             break
         t = len(pops)
@@ -452,14 +453,13 @@ def _run(pyabc, cal: Calibration, out: Path, executor_or_mode, progress, time_li
                 abc.load(db, abc_id=1)
             abc.run(max_nr_populations=1, min_acceptance_rate=b.min_acceptance_rate if t > 0 else 0.0)
         count[0] = 0
+        ran += 1
         pops = _populations(pyabc, db)
         sims_before[0] = int(pops.samples.sum())
         if len(pops) == t:  # the sampler gave up: acceptance below the minimum
             stopped = (f"budget: acceptance rate below min_acceptance_rate {b.min_acceptance_rate:g} "
                        f"in generation {t} (abandoned)")
         tell()
-    if pops.empty:
-        raise ScenarioError([("time_limit", "time for at least generation 0", f"{time_limit} s")])
     meta["stopped"] = stopped
     _write_meta(out, meta)
     return _write_outputs(pyabc, cal, out, db, pops, stopped, serial, executor, progress,
