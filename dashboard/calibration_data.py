@@ -249,7 +249,7 @@ def fit_chart(bands: pd.DataFrame, outcome: str, period: str, title: str, height
     return charts.finish(alt.layer(band, line, pts).properties(title=title), height=height)
 
 
-def posterior_chart(post: pd.DataFrame, height_per: int = 46) -> alt.TopLevelMixin:
+def posterior_chart(post: pd.DataFrame, height_per: int = 50) -> alt.TopLevelMixin:
     """Each parameter's 90% posterior interval and median as a share of its prior range (grey)."""
     rows = []
     for r in post.to_dict("records"):
@@ -274,7 +274,7 @@ def posterior_chart(post: pd.DataFrame, height_per: int = 46) -> alt.TopLevelMix
                             subtitle="Grey: the prior range searched; blue: the 90% posterior interval; black: "
                             "the median.", subtitleFontSize=theme.FONT_SIZE - 1, subtitleColor="#333333")
     return charts.finish(alt.layer(prior, interval, median).properties(title=title),
-                         height=max(90, height_per * len(d)))
+                         height=150 + height_per * len(d))  # the title and the axis take about 150 px
 
 
 def check_prior(path: str, low: float, high: float) -> str | None:

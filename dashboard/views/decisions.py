@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import tempfile
 import time
 import tomllib
@@ -859,10 +860,10 @@ def _calibration_form() -> None:
         base_name = st.selectbox("Model (preset)", presets, key="cal_base", width=230,
                                  help="The scenario whose parameters are estimated.", **KEEP)
         consumers = st.number_input("Consumers in the model", 100, 50_000, int(defaults["consumers"]), 250,
-                                    key="cal_consumers", width=190, help="The model's population; small runs "
+                                    key="cal_consumers", width=215, help="The model's population; small runs "
                                     "give answers in seconds.", **KEEP)
         customers = st.number_input("The firm's customers", 1.0, 1e9, float(defaults["customers"]), 1000.0,
-                                    key="cal_customers", width=190, format="%.0f",
+                                    key="cal_customers", width=215, format="%.0f",
                                     help="Rescales the firm's counts and money (calls, EUR, ...) to the model's "
                                     "population.", **KEEP)
     try:
@@ -889,7 +890,7 @@ def _calibration_form() -> None:
         low, high = defaults["parameters"].get(path) or next(((c.low, c.high) for c in CAL_PARAMETERS
                                                               if c.path == path), (lo, hi))
         with cols[k % 2]:
-            a, b = st.slider(f"{param_label(path)}: prior range", min_value=lo, max_value=hi,
+            a, b = st.slider(f"Prior: {param_label(path)}", min_value=lo, max_value=hi,
                              value=(max(lo, float(low)), min(hi, float(high))),
                              step=(hi - lo) / 200 if hi > lo else 0.01, key=f"cal_range:{path}",
                              help=f"{param_meaning(path)} Path: {path}.", **KEEP)
@@ -919,7 +920,7 @@ def _calibration_form() -> None:
     if problems:
         st.warning(" ".join(problems))
         return
-    name = safe_label(f"{Path(file_name).stem}_calibration").replace(" ", "_")
+    name = safe_label(Path(file_name).stem or "kpis").replace(" ", "_")
     text = calibration_toml(name=name, base=base_name, consumers=int(consumers), customers=float(customers),
                             outcomes=list(kpis), parameters=ranges, summary="levels", band_draws=int(draws),
                             seed=int(seed), generations=int(gens), population_size=int(pop))
@@ -1036,6 +1037,7 @@ def _period_of(result) -> str:
 
 
 def _stopped_words(stopped: str) -> str:
+    stopped = re.sub(r"\b1 generations\b", "1 generation", stopped)
     if stopped.startswith("budget: "):
         return "Stopped on its budget: " + stopped.removeprefix("budget: ") + "."
     if stopped.startswith("time limit: "):
@@ -1058,8 +1060,10 @@ def _show_calibration(res: dict) -> None:
         st.info("The time bound stopped the calibration before its budget: the posterior below is that of the "
                 "last generation finished. Raise the time bound (or run the calibration file with exlab "
                 "calibrate) for a tighter fit.", icon=":material/timer:")
-    for w in result.warnings:
-        st.warning(escape_md(w), icon=":material/warning:")
+    if result.warnings:
+        st.warning("**What these KPIs cannot tell well.**\n\n" + "\n".join(f"- {escape_md(w)}" for w in
+                                                                          result.warnings),
+                   icon=":material/warning:")
     bands = result.bands
     kpis = bands.drop_duplicates("outcome")[["outcome", "unit"]].to_dict("records")
     period = res.get("period") or "period"

@@ -229,7 +229,7 @@ def test_decisions_page_at_two_sizes(server, browser, size):
     _shot(page, "01_optimize_form", size)
 
     # ---- Optimize: a small search bounded in time draws its front
-    for label, value in (("Consumers", 500), ("Days per run", 10), ("Replications", 1), ("Trials", 8),
+    for label, value in (("Consumers", 300), ("Days per run", 6), ("Replications", 1), ("Trials", 8),
                          ("Time bound (s)", 30)):
         _set_number(page, label, value)
     _wait_idle(page)
@@ -287,7 +287,7 @@ def test_decisions_page_at_two_sizes(server, browser, size):
     page.get_by_role("heading", name="Decisions").wait_for(timeout=30_000)
     _wait_idle(page)
     _part(page, "Discover")
-    for label, value in (("Points", 16), ("Consumers", 300), ("Days per run", 10), ("Time bound (s)", 30)):
+    for label, value in (("Points", 10), ("Consumers", 200), ("Days per run", 5), ("Time bound (s)", 30)):
         _set_number(page, label, value)
     _wait_idle(page)
     _assert_nothing_cut(page, "Decisions, discovery form")
@@ -297,7 +297,7 @@ def test_decisions_page_at_two_sizes(server, browser, size):
     _wait_idle(page)
     _scroll_to_heading(page, "Where the outcome happens")
     body = page.locator("body").inner_text()
-    assert "16 of 16" in body
+    assert "10 of 10" in body
     assert re.search(r"Box 1\. The outcome happens when ", body) or "No box:" in body
     _assert_nothing_cut(page, "Decisions, discovery")
     _assert_tables_fit(page, "Decisions, discovery")
@@ -309,4 +309,36 @@ def test_decisions_page_at_two_sizes(server, browser, size):
     _shot(page, "07_discover_points", size)
     _scroll_to_heading(page, "Robustness of the change")
     _shot(page, "08_discover_robustness", size)
+
+    # ---- Calibrate: a small calibration on the sample KPIs draws the fit and opens in the lab
+    _part(page, "Calibrate")
+    page.get_by_role("heading", name="Decisions").scroll_into_view_if_needed()
+    for label, value in (("Consumers in the model", 200), ("Generations", 1), ("Predictive runs", 2),
+                         ("Time bound (s)", 20)):
+        _set_number(page, label, value)
+    _wait_idle(page)
+    _assert_nothing_cut(page, "Decisions, calibration form")
+    _assert_tables_fit(page, "Decisions, calibration form")
+    _shot(page, "09_calibrate_form", size)
+    page.get_by_role("button", name="Run the calibration").click()
+    page.get_by_role("heading", name="Fit against the data").wait_for(timeout=90_000)
+    _wait_idle(page)
+    _scroll_to_heading(page, "Fit against the data")
+    _assert_nothing_cut(page, "Decisions, calibration")
+    _assert_tables_fit(page, "Decisions, calibration")
+    fit = page.locator(".st-key-cal_fit_0")
+    fit.scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    assert _pixels(fit, (26, 26, 26)) > 100, "the fit chart draws no observed point"
+    assert _pixels(fit, POINT_RGB) > 100, "the fit chart draws no model median"
+    _shot(page, "10_calibrate_fit", size)
+    _scroll_to_heading(page, "Posterior")
+    _shot(page, "11_calibrate_posterior", size)
+    page.get_by_role("button", name="Open in Scenario lab").click()
+    page.get_by_role("heading", name="Scenario lab").wait_for(timeout=30_000)
+    _wait_idle(page)
+    start = page.locator('[data-testid="stSidebar"]').inner_text()
+    assert "Uploaded: bank_kpis_synthetic calibrated" in start, start[:400]
+    assert page.get_by_label("Consumers", exact=True).input_value() == "200"
+    _shot(page, "12_lab_with_the_calibrated_scenario", size)
     page.close()
