@@ -126,6 +126,8 @@ def sample_settings() -> dict:
         return out
     if isinstance(data.get("base"), str):
         out["base"] = data["base"]
+    if isinstance(data.get("consumers"), int):  # a small model answers in seconds in the browser
+        out["consumers"] = max(100, min(int(data["consumers"]), 1000))
     if isinstance(data.get("customers"), int | float):
         out["customers"] = float(data["customers"])
     if isinstance(data.get("outcomes"), list):

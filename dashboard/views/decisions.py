@@ -2,8 +2,10 @@
 the Scenario lab; find where a change backfires (scenario discovery); fit the model to a firm's
 KPIs (calibration).
 
-Every computation started here is small and bounded in time: the search stops starting trials
-after the time bound the user sets, and the page shows its progress.
+Every computation started here is small and bounded in time, with its progress shown: after the
+time bound the user sets, the search starts no trial, the discovery no run and the calibration no
+generation; what finished by then is analysed and shown. A point of the front and the calibrated
+scenario open in the Scenario lab as an uploaded scenario file would.
 """
 
 from __future__ import annotations
