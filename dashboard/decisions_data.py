@@ -271,6 +271,7 @@ class Front:
     decision_text: str = ""
     source: str = ""  #: where the front comes from, in words
     trials_done: int | None = None
+    trials: pd.DataFrame | None = None  #: every finished trial: its levers and objectives (search seeds)
     trials_wanted: int | None = None
     elapsed_s: float | None = None
     time_limit_s: float | None = None
@@ -449,7 +450,35 @@ def front_from_folder(folder: Path, shown: str = "") -> Front:
                 if text:
                     scenarios[int(p)] = text
     return Front(name=name, table=df, objectives=objectives, levers=levers, scenarios=scenarios,
-                 preset=preset, decision_text=decision_text, source=f"folder {shown or folder.name}")
+                 preset=preset, decision_text=decision_text, source=f"folder {shown or folder.name}",
+                 trials=study_trials(folder, objectives))
+
+
+def study_trials(folder: Path, objectives: tuple[Objective, ...]) -> pd.DataFrame | None:
+    """The search's finished trials from its ``study.db`` (optuna): one row per trial, its lever values
+    and objective values (means over the search's seeds); None without a readable study."""
+    db = folder / "study.db"
+    if not db.is_file() or not objectives:
+        return None
+    try:
+        import optuna
+        from optuna.trial import TrialState
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        storage = f"sqlite:///{db}"
+        names = optuna.get_all_study_names(storage)
+        if len(names) != 1:
+            return None
+        study = optuna.load_study(study_name=names[0], storage=storage)
+        rows = []
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+            if t.values is None or len(t.values) != len(objectives):
+                return None
+            rows.append({"trial": t.number, **t.params, **{o.name: v for o, v in zip(objectives, t.values,
+                                                                                      strict=True)}})
+    except Exception:  # noqa: BLE001 (a study that cannot be read only leaves the trials out)
+        return None
+    return pd.DataFrame(rows) if rows else None
 
 
 def _preset_of(decision_text: str) -> str:
@@ -600,14 +629,35 @@ def front_chart(
         scale=alt.Scale(domain=["point", "selected"], range=[theme.SLOT_COLORS[0], theme.SLOT_COLORS[1]]),
         legend=None,
     )
+    whole = x_obj is None and _param_types().get(schema_path(lever)) in (int, bool)
     xs = alt.Scale(zero=False, nice=True, padding=24)
+    tried = front.trials
+    if tried is not None and not (y_obj.name in tried and (x_obj.name in tried if x_obj is not None
+                                                           else lever in tried)):
+        tried = None
+    all_x = d["x"] if tried is None else pd.concat(
+        [d["x"], tried[x_obj.name if x_obj is not None else lever].astype(float)])
+    if all_x.nunique() == 1:  # one setting: a range around it, not a scale of zero width
+        v = float(d["x"].iloc[0])
+        pad = 1.0 if whole else max(abs(v) * 0.1, 0.05)
+        xs = alt.Scale(domain=[v - pad, v + pad], nice=False, padding=24)
     ys = alt.Scale(zero=False, nice=True, padding=24)
+    x_format = "~s" if _big(d["x"]) else ("d" if whole else alt.Undefined)
     x = alt.X("x:Q", title=x_title, scale=xs,
-              axis=alt.Axis(format="~s" if _big(d["x"]) else alt.Undefined, titleLimit=600))
-    y = alt.Y("y:Q", title=objective_label(y_obj), scale=ys,
+              axis=alt.Axis(format=x_format, titleLimit=600, tickMinStep=1 if whole else alt.Undefined))
+    y = alt.Y("y:Q", title=two_lines(objective_label(y_obj)), scale=ys,
               axis=alt.Axis(format="~s" if _big(d["y"]) else alt.Undefined, titleLimit=360))
     base = alt.Chart(d)
-    layers = [
+    layers = []
+    if tried is not None:
+        t_d = pd.DataFrame({"x": tried[x_obj.name if x_obj is not None else lever].astype(float),
+                            "y": tried[y_obj.name].astype(float), "trial": tried["trial"].astype(int)})
+        layers.append(alt.Chart(t_d).mark_circle(size=50, color=TRIAL_COLOR, opacity=0.8).encode(
+            x=x, y=y, tooltip=[alt.Tooltip("trial:Q", title="Trial (search seeds)"),
+                               alt.Tooltip("x:Q", title=x_title, format=".4~g"),
+                               alt.Tooltip("y:Q", title=objective_short(y_obj), format=".4~g")]))
+        subtitle += " Grey: every trial of the search."
+    layers += [
         base.mark_line(color=theme.SLOT_COLORS[0], opacity=0.35, strokeWidth=2).encode(x=x, y=y, order="x:Q"),
         base.mark_rule(strokeWidth=2.5).encode(x=x, y=alt.Y("y_lo:Q"), y2="y_hi:Q", color=color),
     ]
@@ -633,6 +683,22 @@ def front_chart(
         subtitleColor="#333333",
     )
     return charts.finish(alt.layer(*layers).properties(title=title), height=height)
+
+
+def two_lines(text: str, width: int = 30) -> str | list[str]:
+    """A long vertical axis title on two lines (cut at the space nearest the middle): a title longer
+    than the drawing is high pushes the chart's own title out of view."""
+    if len(text) <= width:
+        return text
+    spaces = [i for i, c in enumerate(text) if c == " "]
+    if not spaces:
+        return text
+    cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+    return [text[:cut], text[cut + 1:]]
+
+
+#: The trials of a search drawn behind its front.
+TRIAL_COLOR = "#B8B8B8"
 
 
 def _big(values: pd.Series) -> bool:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import charts, theme
-from dashboard.decisions_data import lever_name
+from dashboard.decisions_data import lever_name, two_lines
 from dashboard.widgets import fmt_setting
 
 __all__ = [
@@ -224,11 +224,13 @@ def trajectory_chart(trajectory: pd.DataFrame, height: int = 340) -> alt.TopLeve
     t["chosen"] = t["chosen"].astype(str).str.lower().isin(("true", "1"))
     boxes = list(dict.fromkeys(t["Box"]))
     scale = alt.Scale(domain=boxes, range=[_box_color(int(b.split()[1])) for b in boxes])
-    pct_axis = alt.Axis(format="%", tickCount=6)
+    # Room above and right of 100% for the chosen step's diamond and its label; the vertical title on
+    # two lines, shorter than the drawing (a longer one pushes the chart's title out of view).
+    pct_axis = alt.Axis(format="%", values=[0, 0.2, 0.4, 0.6, 0.8, 1.0])
     x = alt.X("coverage:Q", title="Coverage: share of the cases inside the box", axis=pct_axis,
-              scale=alt.Scale(domain=[0, 1.02], nice=False))
-    y = alt.Y("density:Q", title="Density: share of cases in the box", axis=pct_axis,
-              scale=alt.Scale(domain=[0, 1.02], nice=False))
+              scale=alt.Scale(domain=[0, 1.1], nice=False))
+    y = alt.Y("density:Q", title=["Density: share of", "cases in the box"], axis=pct_axis,
+              scale=alt.Scale(domain=[0, 1.12], nice=False))
     tip = [alt.Tooltip("Box:N"), alt.Tooltip("step:Q", title="Step"),
            alt.Tooltip("coverage:Q", title="Coverage", format=".0%"),
            alt.Tooltip("density:Q", title="Density", format=".0%"),
@@ -251,17 +253,6 @@ def trajectory_chart(trajectory: pd.DataFrame, height: int = 340) -> alt.TopLeve
     return charts.finish(alt.layer(line, pts, star, label).properties(title=title), height=height)
 
 
-def _lines(text: str, width: int = 30) -> str | list[str]:
-    """A long axis title on two lines (at the space nearest the middle)."""
-    if len(text) <= width:
-        return text
-    spaces = [i for i, c in enumerate(text) if c == " "]
-    if not spaces:
-        return text
-    cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
-    return [text[:cut], text[cut + 1:]]
-
-
 def samples_chart(samples: pd.DataFrame, x_dim: str, y_dim: str, boxes: list, labels: dict[str, str],
                   height: int = 380) -> alt.TopLevelMixin:
     """The sample points on two parameters, the cases of interest in colour, the boxes drawn over them."""
@@ -276,7 +267,7 @@ def samples_chart(samples: pd.DataFrame, x_dim: str, y_dim: str, boxes: list, la
     xs = alt.Scale(domain=[float(d["x"].min()), float(d["x"].max())], nice=False, padding=12)
     ys = alt.Scale(domain=[float(d["y"].min()), float(d["y"].max())], nice=False, padding=12)
     x = alt.X("x:Q", title=labels.get(x_dim, x_dim), scale=xs, axis=alt.Axis(titleLimit=520))
-    y = alt.Y("y:Q", title=_lines(labels.get(y_dim, y_dim)), scale=ys, axis=alt.Axis(titleLimit=300))
+    y = alt.Y("y:Q", title=two_lines(labels.get(y_dim, y_dim)), scale=ys, axis=alt.Axis(titleLimit=300))
     color = alt.Color("case:N", title=None, legend=alt.Legend(orient="bottom"),
                       scale=alt.Scale(domain=["the outcome happens", "it does not"], range=[CASE_COLOR, OTHER_COLOR]))
     pts = alt.Chart(d).mark_circle(size=110, opacity=0.9, stroke="#FFFFFF", strokeWidth=0.8).encode(

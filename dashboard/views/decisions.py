@@ -767,11 +767,11 @@ def _show_discovery(res: dict) -> None:
     if len(disc.dimensions) and "label" in disc.dimensions:
         labels = dict(zip(disc.dimensions["dimension"], disc.dimensions["label"], strict=False))
     if len(disc.trajectory):
-        with st.container(key="disc_trajectory"):
-            st.altair_chart(trajectory_chart(disc.trajectory), theme=None)
         st.caption("Coverage: the share of all the points where the outcome happens that the box holds. "
                    "Density: the share of the box's points where it happens. Peeling trades the first for "
                    "the second.")
+        with st.container(key="disc_trajectory"):
+            st.altair_chart(trajectory_chart(disc.trajectory), theme=None)
     dims = [d for d in labels if d in disc.samples.columns]
     if len(dims) >= 2 and len(disc.samples):
         first = [d for d in (disc.boxes[0].limits["dimension"].tolist() if disc.boxes else []) if d in dims]

@@ -153,6 +153,8 @@ def test_a_tiny_search_gives_a_front_and_a_point_opens_in_the_lab(app):
     table = app.table[0].value
     assert len(table) >= 1 and "Phone agents (people)" in table.columns
     assert len(app.get("vega_lite_chart")) == 1  # the front
+    front = app.session_state["dec_front:new"]
+    assert len(front.trials) == front.trials_done == 4  # every trial, drawn behind the front
     points = app.selectbox(key="dec_point").options
     last = int(points[-1].split()[1])
     agents = int(table["Phone agents (people)"].iloc[-1])
