@@ -165,3 +165,17 @@ def test_a_killed_calibration_resumes_at_the_next_generation_and_ends_as_an_unin
     assert after[: len(before)] == before            # the generations made before the kill were not redone
     for name in ("samples.csv", "posterior.csv", "bands.csv"):
         assert (out / name).read_bytes() == (ref / "out" / name).read_bytes(), name
+
+
+@pytest.mark.dask
+@pytest.mark.slow
+def test_a_calibration_runs_on_dask_workers(tmp_path):
+    from sim.experiments.executors import DaskExecutor
+
+    cal = load_calibration(_files(tmp_path, generations=2))
+    with DaskExecutor(workers=2) as ex:
+        res = calibrate(cal, tmp_path / "out", ex)
+    (row,) = res.posterior.to_dict("records")
+    assert res.generations == 2 and not res.reproducible
+    assert row["q05"] <= TRUTH <= row["q95"] and row["interval_share"] < 1.0
+    assert len(res.bands) == 2 * 4

@@ -1,0 +1,99 @@
+"""docs/RECOVERY.md describes the current model and calibration code, and the report writer renders and refuses.
+
+The first test fails whenever a source that computes the model's numbers (or a
+preset), or a file of ``sim/calibration/``, changed after the report was made:
+regenerate it with ``python -m sim.calibration.recovery`` (``make validate``).
+The others run the writer on small hand-made results.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.calibration import recovery
+from sim.experiments.engine import model_fingerprint
+
+REPORT = Path(__file__).resolve().parents[2] / "docs" / "RECOVERY.md"
+
+
+def test_the_recovery_report_is_current():
+    assert REPORT.is_file(), "docs/RECOVERY.md is missing: run python -m sim.calibration.recovery"
+    header = recovery.parse_header(REPORT.read_text(encoding="utf-8"))
+    assert header.get("Model fingerprint") == model_fingerprint(), (
+        "docs/RECOVERY.md was made by another model or other presets: run python -m sim.calibration.recovery")
+    assert header.get("Calibration fingerprint") == recovery.calibration_fingerprint(), (
+        "docs/RECOVERY.md was made by other calibration code (sim/calibration/*.py): "
+        "run python -m sim.calibration.recovery")
+    assert header.get("Mode") == "full", (
+        "docs/RECOVERY.md holds a --quick report: run python -m sim.calibration.recovery")
+
+
+# ------------------------------------------------------------------ the writer on hand-made results
+NAMES = [p for p, _, _ in recovery.PARAMETERS]
+
+
+def _result(i: int, days: int, covered: bool = True, width: float = 0.3) -> dict:
+    rows = []
+    for p, lo, hi in recovery.PARAMETERS:
+        truth = (lo + hi) / 2
+        q05, q95 = (truth - width * (hi - lo) / 2, truth + width * (hi - lo) / 2) if covered else (lo, lo + 0.01)
+        rows.append({"set": i, "days": days, "parameter": p, "truth": truth, "median": truth, "q05": q05,
+                     "q95": q95, "width": (q95 - q05) / (hi - lo), "covered": covered})
+    corr = [[1.0, 0.8, 0.0], [0.8, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    return {"set": i, "days": days, "rows": rows, "simulations": 100, "generations": 4, "stopped": "budget",
+            "correlation": corr, "by_generation": [], "wall_s": 1.0, "cpu_s": 1.0}
+
+
+STAMP = recovery.Stamp(model="ab" * 32, calibration="cd" * 32, date="2030-01-02 03:04 UTC",
+                       machine="host | x86_64", wall_s=754.0, cpu_s=1400.0,
+                       command="python -m sim.calibration.recovery", mode="full")
+
+
+def _tables():
+    idx = NAMES + [recovery.CONFOUNDER[0]]
+    eff = pd.DataFrame([[10.0, 0.0, 0.0], [0.0, 50.0, 20.0], [0.0, 0.0, 30.0], [8.0, 0.0, 0.0]], index=idx,
+                       columns=[k for k, _ in recovery.KPIS])
+    cos = pd.DataFrame([[1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.5, 0.0], [0.0, 0.5, 1.0, 0.0], [1.0, 0.0, 0.0, 1.0]],
+                       index=idx, columns=idx)
+    return eff, cos
+
+
+def test_render_counts_coverage_widths_and_shrinkage_and_names_what_fails():
+    results = [_result(i, recovery.MAIN_LENGTH, covered=i < 15) for i in range(20)]
+    results += [_result(i, 10, width=0.4) for i in range(4)] + [_result(i, 40, width=0.2) for i in range(4)]
+    text = recovery.render(STAMP, results, *_tables())
+    header = recovery.parse_header(text)
+    assert header["Model fingerprint"] == "ab" * 32 and header["Calibration fingerprint"] == "cd" * 32
+    assert header["Wall time"] == "12 min 34 s" and header["Mode"] == "full"
+    row = next(ln for ln in text.splitlines() if ln.startswith(f"| `{NAMES[0]}` | ["))
+    assert "15 of 20" in row and "**coverage below the criterion**" in row
+    shrink = next(ln for ln in text.splitlines() if ln.startswith(f"| `{NAMES[1]}` | 0.40 | 0.30"))
+    assert shrink.endswith("| yes |")
+    assert "cannot tell them apart" in text and "`churn.threshold`" in text
+    assert "estimated together (mean posterior correlation +0.80)" in text
+    assert text.count("**outside**") == 5 * 3
+
+
+def test_a_study_that_meets_the_criteria_says_so():
+    results = [_result(i, recovery.MAIN_LENGTH) for i in range(20)]
+    text = recovery.render(STAMP, results, *_tables())
+    assert text.count("meets both criteria") == 3
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--workers", "0"], ["--workers", "0"]),
+    (["--serial", "--workers", "2"], ["--serial"]),
+    (["--out", "report.txt"], ["--out", ".md"]),
+    (["--fast"], ["--fast"]),
+])
+def test_bad_input_is_refused_in_one_line_with_status_2(capsys, argv, words):
+    try:
+        status = recovery.main(argv)
+    except SystemExit as exc:
+        status = exc.code
+    assert status == recovery.EXIT_BAD_INPUT
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and all(w in err[0] for w in words), err
