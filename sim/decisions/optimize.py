@@ -30,7 +30,8 @@ search stops with a one-line error. A decision file whose text changed is refuse
 setting; the best trial with one objective; empty when no trial is feasible)
 is re-evaluated with fresh seeds ``derive_seed(seed, "front", r)``; each
 objective gets its mean and 95% t interval (:func:`sim.analysis.t_interval`).
-Written atomically: ``pareto.csv``, ``pareto.png`` and ``front_NN.toml``
+Written atomically: ``trials.csv`` (every trial: state, levers, objectives,
+feasibility; :func:`trials_table`), ``pareto.csv``, ``pareto.png`` and ``front_NN.toml``
 (the base scenario with the point's levers; ``exlab run`` takes it as it is).
 
 **Time limit.** ``optimize(..., time_limit=s)`` (the dashboard's bounded
@@ -65,7 +66,7 @@ from sim.decisions.spec import Decision, ObjectiveTable
 from sim.scenario import ScenarioError, to_toml, with_overrides
 from sim.seeds import derive_seed
 
-__all__ = ["batch_size", "evaluate_run", "objective_name", "optimize", "population_size"]
+__all__ = ["batch_size", "evaluate_run", "trials_table", "objective_name", "optimize", "population_size"]
 
 META = "decision.json"
 
@@ -290,7 +291,27 @@ def _search(dec: Decision, out: Path, executor, progress, deadline: float | None
     return _front(study, dec, out, executor)
 
 
+def trials_table(study, dec: Decision) -> pd.DataFrame:
+    """Every trial of the search, one row each.
+
+    Columns: ``trial``, ``state``, the levers, each objective (mean over the
+    replications; NaN for a trial that did not finish) and ``feasible`` (every
+    constraint met; True without constraints).
+    """
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        row: dict[str, Any] = {"trial": t.number, "state": t.state.name, **t.params}
+        for k, o in enumerate(dec.objectives):
+            row[objective_name(o)] = t.values[k] if t.values is not None else math.nan
+        row["feasible"] = t.values is not None and all(c <= 0 for c in t.constraints.values())
+        rows.append(row)
+    cols = ["trial", "state", *[lv.path for lv in dec.levers], *[objective_name(o) for o in dec.objectives],
+            "feasible"]
+    return pd.DataFrame(rows, columns=cols)
+
+
 def _front(study, dec: Decision, out: Path, executor) -> pd.DataFrame:
+    atomic_write(out / "trials.csv", trials_table(study, dec).to_csv(index=False).encode())
     best, seen = [], set()
     for t in sorted(study.best_trials, key=lambda t: t.number):  # one point per distinct lever setting
         key = tuple(sorted(t.params.items()))

@@ -164,6 +164,10 @@ max = {budget}
     assert main(["optimize", str(dec), "--out", str(out), "--serial", "--quiet"]) == 0
     df = pd.read_csv(out / "pareto.csv")
     assert df["firms[0].phone_agents"].tolist() == [10]
+    trials = pd.read_csv(out / "trials.csv")       # every trial, with its feasibility
+    assert trials["trial"].tolist() == list(range(12)) and set(trials["state"]) == {"COMPLETE"}
+    assert (trials["feasible"] == (trials["firms[0].phone_agents"] <= 10)).all()
+    assert trials["feasible"].any() and not trials["feasible"].all()
 
 
 TWO_OBJECTIVES = """
@@ -248,3 +252,4 @@ def test_on_off_levers_are_checked(tmp_path, capsys, lever, words):
     assert main(["optimize", str(dec), "--out", str(tmp_path / "o"), "--serial", "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and words in err
+
