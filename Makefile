@@ -59,10 +59,12 @@ bench: $(STAMP)
 bench-full: $(STAMP)
 	$(PY) benchmarks/bench.py --full
 
-# The evidence report docs/VALIDATION.md: theory cases and claims, stamped with the model's fingerprint.
+# The evidence reports docs/VALIDATION.md (theory cases and claims) and docs/RECOVERY.md (calibration's
+# parameter recovery), stamped with the fingerprint of the code that made them.
 # Not part of `make test`: it takes up to half an hour on two cores.
 validate: $(STAMP)
 	$(PY) -m sim.validation.report
+	$(PY) -m sim.calibration.recovery
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sim tests dashboard benchmarks
