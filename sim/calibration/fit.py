@@ -81,8 +81,8 @@ passes it and says so; rerunning continues it).
 - ``posterior.png``, ``fit.png``: the posterior marginals and the bands;
 - ``calibrated.toml``: the base scenario with the posterior medians (and the
   file's seed and the data's length), which ``exlab run`` takes as it is;
-- ``result.json``: generations, simulations, tolerances, acceptance rates,
-  why it stopped, warnings.
+- ``result.json``: generations, simulations, tolerances (``null`` for the
+  infinite tolerance of generation 0), acceptance rates, why it stopped, warnings.
 """
 
 from __future__ import annotations
@@ -558,19 +558,22 @@ def _write_outputs(pyabc, cal, out: Path, db: str, pops: pd.DataFrame, stopped: 
     samples = df[cal.names].reset_index(drop=True).assign(weight=w)
     bands = _bands(cal, df, w, executor, progress)
     sc = with_overrides(cal.base, {**{r["parameter"]: float(r["median"]) for r in post.to_dict("records")},
-                                   "run.seed": cal.seed})
+                                   "run.seed": cal.seed, "name": f"{cal.name}_calibrated",
+                                   "description": f"{cal.base.name} calibrated on {cal.observed.source} by exlab "
+                                                  f"calibrate ({cal.source or cal.name})."})
     header = (f"Calibrated scenario {cal.name}: the base scenario {cal.base.name} with the posterior medians of "
               f"exlab calibrate ({cal.source or cal.name}, data {cal.observed.source}).\n"
               + "\n".join(f"{r['parameter']} = {r['median']:.6g} (90% interval {r['q05']:.4g} to {r['q95']:.4g})"
                           for r in post.to_dict("records"))
-              + f"\nA model of {cal.base.population.consumers} consumers: the firm's counts are "
-                f"{cal.model_customers:g} / {cal.customers or cal.model_customers:g} of these.")
+              + f"\nA model of {cal.base.population.consumers} consumers ({cal.model_customers:g} customers at the "
+                f"start): its counts are the firm's x {cal.model_customers:g} / "
+                f"{cal.customers or cal.model_customers:g}.")
     complete = stopped.startswith("budget")
     warn = identifiability_warnings(post, corr)
     result = {
         "name": cal.name, "source": cal.source, "generations": len(pops), "simulations": int(pops.samples.sum()),
-        "epsilon": [float(e) for e in pops.epsilon], "acceptance_rates": [float(a) for a in pops.particles /
-                                                                          pops.samples],
+        "epsilon": [float(e) if math.isfinite(e) else None for e in pops.epsilon],
+        "acceptance_rates": [float(a) for a in pops.particles / pops.samples],
         "stopped": stopped, "complete": complete, "reproducible": serial, "warnings": warn, "wall_s": wall,
         "summary": cal.summary, "replications": cal.replications,
     }
@@ -601,7 +604,8 @@ def read_calibration(out: str | Path, *, wall_s: float | None = None) -> Calibra
         name=r["name"], posterior=pd.read_csv(out / "posterior.csv"), samples=pd.read_csv(out / "samples.csv"),
         correlation=pd.read_csv(out / "correlation.csv", index_col="parameter"),
         bands=pd.read_csv(out / "bands.csv"), scenario=load_scenario(out / "calibrated.toml"),
-        generations=int(r["generations"]), simulations=int(r["simulations"]), epsilon=list(r["epsilon"]),
+        generations=int(r["generations"]), simulations=int(r["simulations"]),
+        epsilon=[math.inf if e is None else float(e) for e in r["epsilon"]],
         acceptance_rates=list(r["acceptance_rates"]), stopped=r["stopped"], complete=bool(r["complete"]),
         reproducible=bool(r["reproducible"]), warnings=list(r["warnings"]),
         wall_s=float(r["wall_s"] if wall_s is None else wall_s), out=out)
