@@ -44,7 +44,7 @@ def _result(i: int, days: int, covered: bool = True, width: float = 0.3) -> dict
                      "q95": q95, "width": (q95 - q05) / (hi - lo), "covered": covered})
     corr = [[1.0, 0.8, 0.0], [0.8, 1.0, 0.0], [0.0, 0.0, 1.0]]
     return {"set": i, "days": days, "rows": rows, "simulations": 100, "generations": 4, "stopped": "budget",
-            "correlation": corr, "by_generation": [], "wall_s": 1.0, "cpu_s": 1.0}
+            "correlation": corr, "by_generation": [[0.5] * 3, [width] * 3], "wall_s": 1.0, "cpu_s": 1.0}
 
 
 STAMP = recovery.Stamp(model="ab" * 32, calibration="cd" * 32, date="2030-01-02 03:04 UTC",
@@ -71,7 +71,7 @@ def test_render_counts_coverage_widths_and_shrinkage_and_names_what_fails():
     row = next(ln for ln in text.splitlines() if ln.startswith(f"| `{NAMES[0]}` | ["))
     assert "15 of 20" in row and "**coverage below the criterion**" in row
     shrink = next(ln for ln in text.splitlines() if ln.startswith(f"| `{NAMES[1]}` | 0.40 | 0.30"))
-    assert shrink.endswith("| yes |")
+    assert shrink.endswith("| yes | 20%, 40%, 60% |")   # narrowed in the last generation: 1 - width / 0.5
     assert "cannot tell them apart" in text and "`churn.threshold`" in text
     assert "estimated together (mean posterior correlation +0.80)" in text
     assert text.count("**outside**") == 5 * 3
