@@ -640,6 +640,7 @@ def _plot_posterior(cal: Calibration, samples: pd.DataFrame, post: pd.DataFrame)
         ax.set_yticks([])
     axes[0][0].legend(fontsize=8)
     fig.suptitle(f"{cal.name}: posterior (median and 90% interval)", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
     return _png(fig)
 
 
@@ -664,4 +665,5 @@ def _plot_fit(cal: Calibration, bands: pd.DataFrame) -> bytes:
         ax.set_visible(False)
     axes[0][0].legend(fontsize=7)
     fig.suptitle(f"{cal.name}: posterior-predictive fit", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
     return _png(fig)
