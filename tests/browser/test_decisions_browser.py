@@ -170,6 +170,10 @@ def _assert_title_clear(page, title: str) -> None:
 
 def _set_number(page, label: str, value: int) -> None:
     box = page.get_by_label(label, exact=True)
+    for _ in range(150):  # while a part is swapped for another, the old part's field can linger for a moment
+        if box.count() == 1:
+            break
+        page.wait_for_timeout(200)
     box.fill(str(value))
     box.press("Enter")
     page.wait_for_timeout(400)
