@@ -5,7 +5,7 @@ writes ``docs/RECOVERY.md`` in one atomic write, stamped with
 :func:`sim.experiments.engine.model_fingerprint` (the model's sources and presets)
 and :func:`calibration_fingerprint` (SHA-256 of ``sim/calibration/*.py``), so that
 ``tests/calibration/test_recovery_report.py`` fails when either changed after the
-report was made. ``--quick`` (4 sets, a smaller budget) checks the report itself
+report was made. ``--quick`` (4 sets, smaller budgets) checks the report itself
 and is not the evidence.
 
 **Design.** The model makes the data. :data:`SETS` sets of hidden values are drawn
@@ -15,11 +15,17 @@ runs the recovery market (:func:`recovery_base`: the default bank at
 ``max(LENGTHS)`` days with seed ``derive_seed(ROOT_SEED, "data", i)``; its daily
 KPIs (:data:`KPIS`) are written as a KPI CSV, and the first ``n`` days of it are
 the series of length ``n``. A calibration file (:func:`calibration_text`: the
-priors of :data:`PARAMETERS`, ``summary = "levels"``, the budget :data:`BUDGET`,
-seed ``derive_seed(ROOT_SEED, "calibration", i)``) is run on it serially, as
-``exlab calibrate --serial`` would, without the hidden values. Every set is
-calibrated on :data:`MAIN_LENGTH` days; the first :data:`SHRINK_SETS` sets also on
-the other :data:`LENGTHS`.
+priors of :data:`PARAMETERS`, ``summary = "levels"``, seed
+``derive_seed(ROOT_SEED, "calibration", i)``) is run on it serially, as
+``exlab calibrate --serial`` would, without the hidden values. Two studies:
+
+- the *main* study calibrates every set on :data:`MAIN_LENGTH` days with the
+  budget :data:`BUDGET` (coverage, widths, correlations);
+- the *shrinkage* study calibrates the first :data:`SHRINK_SETS` sets on each
+  length of :data:`LENGTHS` with the larger budget :data:`SHRINK_BUDGET`, which
+  lets the ABC run until its acceptance rate falls (the tolerance reaches the
+  noise of the data), so that the widths show what the data, not the budget,
+  allow.
 
 **Measures**, per parameter:
 
@@ -30,7 +36,9 @@ the other :data:`LENGTHS`.
 - *width*: ``(q95 - q05) / (high - low)``, the 90% interval's share of the prior
   range: its mean and largest value over the sets (criterion: below 0.5);
 - *shrinkage*: the mean width over the first :data:`SHRINK_SETS` sets at each
-  length in :data:`LENGTHS` (the same data, cut shorter);
+  length in :data:`LENGTHS` (the same data, cut shorter), with how much the
+  intervals still narrowed in their last generation (a large value: limited by
+  the budget rather than the data);
 - *identifiability*: the weighted posterior correlation between parameters
   (mean over the sets), and a sensitivity table: each KPI's level (its mean over
   the :data:`MAIN_LENGTH` days) when a parameter moves from the low to the high end
@@ -66,13 +74,14 @@ import pandas as pd
 from sim.scenario import Scenario, load_scenario, with_overrides
 from sim.seeds import derive_seed
 
-__all__ = ["BUDGET", "DEFAULT_OUT", "KPIS", "PARAMETERS", "SETS", "Stamp", "calibration_fingerprint",
+__all__ = ["BUDGET", "SHRINK_BUDGET", "DEFAULT_OUT", "KPIS", "PARAMETERS", "SETS", "Stamp", "calibration_fingerprint",
            "calibration_text", "main", "parse_header", "recover", "recovery_base", "render", "sensitivity", "truths"]
 
 EXIT_BAD_INPUT = 2
 ROOT_SEED = 20261130
-#: The recovery market: the default bank at this population.
-CONSUMERS = 4000
+#: The recovery market: the default bank at this population (above 10,000 the social graph is built by numpy,
+#: which makes a run of a few days about twice as fast as at 4,000 with networkx).
+CONSUMERS = 10500
 #: Changes to the default bank: more consumers near the churn threshold (so that a few weeks of churn inform),
 #: and a short warm-up at a higher speed (the same adaptation, fewer simulated days).
 BASE_OVERRIDES: dict[str, Any] = {"population.consumers": CONSUMERS, "churn.threshold": 0.5,
@@ -86,15 +95,18 @@ CONFOUNDER = ("churn.threshold", 0.35, 0.65)
 #: (outcome, unit) of the KPI columns: three flows, whose information grows with the series.
 KPIS = (("churn_rate", "1/year"), ("contacts_human", "contacts"), ("complaints", "messages"))
 PERIOD = "day"
-LENGTHS = (10, 20, 40)
-MAIN_LENGTH = 20
+LENGTHS = (4, 8, 16)
+MAIN_LENGTH = 8
 SETS = 20
 SHRINK_SETS = 4
 SENSITIVITY_SEEDS = 4
-BUDGET = {"generations": 9, "population_size": 30, "max_simulations": 1500, "min_acceptance_rate": 0.1,
+BUDGET = {"generations": 7, "population_size": 50, "max_simulations": 2000, "min_acceptance_rate": 0.1,
           "quantile": 0.5}
+#: The shrinkage study's budget: more generations, stopped when acceptance falls below 15%.
+SHRINK_BUDGET = {**BUDGET, "generations": 11, "max_simulations": 3000, "min_acceptance_rate": 0.15}
 #: The smaller study of ``--quick``.
-QUICK = {"sets": 4, "shrink_sets": 1, "budget": {"generations": 3, "population_size": 20}}
+QUICK = {"sets": 4, "shrink_sets": 1, "budgets": {"main": {"generations": 3, "population_size": 20},
+                                                 "shrinkage": {"generations": 3, "population_size": 20}}}
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "docs" / "RECOVERY.md"
 _COMMAND = "python -m sim.calibration.recovery"
 COVERAGE_MIN = 16
@@ -122,7 +134,7 @@ def truths(n: int = SETS) -> list[dict[str, float]]:
 
 
 def calibration_text(budget: dict | None = None, seed: int = 1) -> str:
-    """The calibration file of a recovery (``base.toml`` and ``kpis.csv`` next to it)."""
+    """A recovery's calibration file (``base.toml``, ``kpis.csv`` next to it); ``budget`` changes :data:`BUDGET`."""
     b = {**BUDGET, **(budget or {})}
     lines = ['name = "recovery"', 'base = "base.toml"', 'observed = "kpis.csv"', f"seed = {seed}",
              'summary = "levels"', "band_draws = 4", f"customers = {_customers()}"]
@@ -140,8 +152,12 @@ def _data(i: int, days: int) -> bytes:
     return to_csv(df[df[PERIOD] <= days])
 
 
-def recover(task: tuple[int, int], budget: dict | None = None) -> dict:
-    """Calibrate set ``i`` on its first ``days`` days (task ``(i, days)``) without its hidden values.
+def recover(task: tuple[int, int, str], budgets: dict | None = None) -> dict:
+    """Calibrate set ``i`` on its first ``days`` days (task ``(i, days, study)``) without its hidden values.
+
+    Args:
+        task: Set, days, and ``"main"`` (budget :data:`BUDGET`) or ``"shrinkage"`` (:data:`SHRINK_BUDGET`).
+        budgets: Changes to the budgets by study (``--quick``).
 
     Returns:
         ``rows`` (one per parameter: truth, median, q05, q95, width, covered),
@@ -152,7 +168,8 @@ def recover(task: tuple[int, int], budget: dict | None = None) -> dict:
     from sim.calibration.spec import calibration_from_toml
     from sim.scenario import to_toml
 
-    i, days = task
+    i, days, study = task
+    budget = {**(BUDGET if study == "main" else SHRINK_BUDGET), **((budgets or {}).get(study) or {})}
     text = calibration_text(budget, seed=derive_seed(ROOT_SEED, "calibration", i) % 2**32)
     t0, c0 = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory(prefix="exlab-recovery-") as tmp:
@@ -162,11 +179,12 @@ def recover(task: tuple[int, int], budget: dict | None = None) -> dict:
         res = calibrate(cal, Path(tmp) / "out", "serial")
         by_generation = _widths_by_generation(cal, Path(tmp) / "out" / "abc.db")
     truth = truths(i + 1)[i]
-    rows = [{"set": i, "days": days, "parameter": r["parameter"], "truth": truth[r["parameter"]],
+    rows = [{"set": i, "days": days, "study": study, "parameter": r["parameter"], "truth": truth[r["parameter"]],
              "median": r["median"], "q05": r["q05"], "q95": r["q95"], "width": r["interval_share"],
              "covered": bool(r["q05"] <= truth[r["parameter"]] <= r["q95"])}
             for r in res.posterior.to_dict("records")]
-    return {"set": i, "days": days, "rows": rows, "simulations": res.simulations, "generations": res.generations,
+    return {"set": i, "days": days, "study": study, "rows": rows, "simulations": res.simulations,
+            "generations": res.generations,
             "stopped": res.stopped, "correlation": res.correlation.to_numpy().tolist(),
             "by_generation": by_generation, "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}
 
@@ -279,45 +297,50 @@ def _f(x: float, digits: int = 2) -> str:
     return "nan" if not math.isfinite(x) else f"{x:.{digits}f}"
 
 
-def summarize(results: list[dict], lengths: tuple[int, ...] = LENGTHS, main_length: int = MAIN_LENGTH,
-              shrink_sets: int = SHRINK_SETS) -> dict[str, Any]:
-    """Coverage, widths, shrinkage and correlations from :func:`recover` results."""
-    rows = pd.DataFrame([r for res in results for r in res["rows"]])
-    main = rows[rows.days == main_length]
+def summarize(results: list[dict], lengths: tuple[int, ...] = LENGTHS) -> dict[str, Any]:
+    """Coverage, widths and correlations of the main study; widths by length of the shrinkage study."""
+    main_res = [res for res in results if res["study"] == "main"]
+    shrink_res = [res for res in results if res["study"] == "shrinkage"]
+    rows = pd.DataFrame([r for res in main_res for r in res["rows"]])
+    srows = pd.DataFrame([r for res in shrink_res for r in res["rows"]])
     names = [p for p, _, _ in PARAMETERS]
     per = {}
-    shrink_ids = sorted({res["set"] for res in results if res["days"] != main_length})[:shrink_sets]
-    for p in names:
-        m = main[main.parameter == p]
-        s = rows[(rows.parameter == p) & rows.set.isin(shrink_ids)]
+    for k, p in enumerate(names):
+        m = rows[rows.parameter == p]
+        sp = srows[srows.parameter == p] if len(srows) else srows
         per[p] = {"covered": int(m.covered.sum()), "n": len(m), "width_mean": float(m.width.mean()),
                   "width_max": float(m.width.max()),
-                  "shrink": {d: float(s[s.days == d].width.mean()) if (s.days == d).any() else math.nan
-                             for d in lengths},
-                  "narrowing": {d: _last_narrowing(results, names.index(p), d, shrink_ids) for d in lengths}}
-    corr = [np.array(res["correlation"]) for res in results if res["days"] == main_length]
+                  "shrink": {d: float(sp[sp.days == d].width.mean()) if len(sp) and (sp.days == d).any()
+                             else math.nan for d in lengths},
+                  "narrowing": {d: _last_narrowing([r for r in shrink_res if r["days"] == d], k) for d in lengths}}
+    corr = [np.array(res["correlation"]) for res in main_res]
     mean_corr = pd.DataFrame(np.mean(corr, axis=0), index=names, columns=names) if corr else None
-    sims = [res["simulations"] for res in results if res["days"] == main_length]
-    return {"per": per, "correlation": mean_corr, "main": main, "shrink_sets": shrink_ids,
+
+    def mean(study: list[dict], key: str) -> float:
+        return float(np.mean([res[key] for res in study])) if study else math.nan
+
+    return {"per": per, "correlation": mean_corr, "main": main_res,
+            "shrink_sets": sorted({res["set"] for res in shrink_res}),
             "simulations": int(sum(res["simulations"] for res in results)),
-            "simulations_main_mean": float(np.mean(sims)) if sims else math.nan,
-            "generations_main_mean": float(np.mean([res["generations"] for res in results
-                                                    if res["days"] == main_length])) if sims else math.nan}
+            "simulations_main_mean": mean(main_res, "simulations"),
+            "generations_main_mean": mean(main_res, "generations"),
+            "simulations_shrink_mean": mean(shrink_res, "simulations"),
+            "generations_shrink_mean": mean(shrink_res, "generations")}
 
 
-def _last_narrowing(results: list[dict], k: int, days: int, sets: list[int]) -> float:
-    """Mean share by which parameter k's interval narrowed in the last generation (sets ``sets``, ``days`` long)."""
+def _last_narrowing(results: list[dict], k: int) -> float:
+    """Mean share by which parameter k's interval narrowed in the last generation of these calibrations."""
     got = [1.0 - res["by_generation"][-1][k] / res["by_generation"][-2][k] for res in results
-           if res["days"] == days and res["set"] in sets and len(res["by_generation"]) >= 2
-           and res["by_generation"][-2][k] > 0]
+           if len(res["by_generation"]) >= 2 and res["by_generation"][-2][k] > 0]
     return float(np.mean(got)) if got else math.nan
 
 
 def render(stamp: Stamp, results: list[dict], eff: pd.DataFrame, cos: pd.DataFrame, *, sets: int = SETS,
-           budget: dict | None = None, shrink_sets: int = SHRINK_SETS) -> str:
-    """The report as Markdown."""
-    b = {**BUDGET, **(budget or {})}
-    s = summarize(results, shrink_sets=shrink_sets)
+           budgets: dict | None = None) -> str:
+    """The report as Markdown (``results`` of :func:`recover`, the :func:`sensitivity` tables)."""
+    b = {**BUDGET, **((budgets or {}).get("main") or {})}
+    sb = {**SHRINK_BUDGET, **((budgets or {}).get("shrinkage") or {})}
+    s = summarize(results)
     per = s["per"]
     names = [p for p, _, _ in PARAMETERS]
     priors = {p: (lo, hi) for p, lo, hi in PARAMETERS}
@@ -345,7 +368,8 @@ def render(stamp: Stamp, results: list[dict], eff: pd.DataFrame, cos: pd.DataFra
         f"in about 18 sets of 20; at least {COVERAGE_MIN} is the criterion (an exact 90% interval meets it with "
         "probability 0.87). *Width* is the 90% interval's share of the prior range (criterion: below "
         f"{WIDTH_MAX}). *Shrinkage* calibrates the first sets again on shorter and longer series of the same "
-        "data. The design and the measures are in the docstring of `sim/calibration/recovery.py`; the method "
+        "data, with a larger budget that lets the ABC run until the data, not the budget, limit the intervals. "
+        "The design and the measures are in the docstring of `sim/calibration/recovery.py`; the method "
         "in [CALIBRATION.md](CALIBRATION.md). The stamp is the SHA-256 of the model's sources and presets "
         "(`model_fingerprint()`) and of `sim/calibration/*.py`: when either changes, "
         "`tests/calibration/test_recovery_report.py` fails until the report is made again.",
@@ -354,15 +378,18 @@ def render(stamp: Stamp, results: list[dict], eff: pd.DataFrame, cos: pd.DataFra
         "",
         f"- **Market**: the preset `default_bank` at {CONSUMERS:,} consumers with "
         + ", ".join(f"`{k} = {v}`" for k, v in BASE_OVERRIDES.items() if k != "population.consumers")
-        + " (customers leave more readily than in the preset, so that a few weeks of churn inform).",
+        + " (customers leave more readily than in the preset, so that a few days of churn in a large market inform).",
         f"- **KPIs** (daily, {', '.join(f'`{k} [{u}]`' for k, u in KPIS)}): three flows, whose information "
         "grows with the length of the series.",
-        f"- **Series**: {MAIN_LENGTH} days for every set; {', '.join(str(d) for d in LENGTHS)} days for the "
-        f"first {len(s['shrink_sets'])} sets.",
+        f"- **Series**: {MAIN_LENGTH} days for every set (main study); {', '.join(str(d) for d in LENGTHS)} "
+        f"days for the first {len(s['shrink_sets'])} sets (shrinkage study).",
         "- **Priors** (uniform): " + "; ".join(f"`{p}` on [{lo:g}, {hi:g}]" for p, lo, hi in PARAMETERS) + ".",
-        "- **ABC-SMC budget**: " + ", ".join(f"{k} = {v}" for k, v in b.items())
+        "- **ABC-SMC budget** of the main study: " + ", ".join(f"{k} = {v}" for k, v in b.items())
         + f"; on average {s['simulations_main_mean']:.0f} simulations and {s['generations_main_mean']:.1f} "
-          f"generations per calibration of {MAIN_LENGTH} days; {s['simulations']:,} simulations in all.",
+          "generations per calibration. Shrinkage study: " + ", ".join(f"{k} = {v}" for k, v in sb.items()
+                                                                        if b.get(k) != v)
+        + f" (on average {s['simulations_shrink_mean']:.0f} simulations and {s['generations_shrink_mean']:.1f} "
+          f"generations). {s['simulations']:,} simulations in all.",
         "",
         f"## Results ({MAIN_LENGTH} days, {sets} sets)",
         "",
@@ -383,7 +410,7 @@ def render(stamp: Stamp, results: list[dict], eff: pd.DataFrame, cos: pd.DataFra
                    f"{_f(r['width_max'])} | {verdict} |")
     out += ["", "### Shrinkage with the length of the series", "",
             f"Mean width over sets {', '.join(str(i) for i in s['shrink_sets'])}, calibrated on the first "
-            "days of the same data:", "",
+            "days of the same data, with the shrinkage study's budget:", "",
             "| Parameter | " + " | ".join(f"{d} days" for d in LENGTHS) + " | Shrinks | Narrowed in the last "
             "generation (" + ", ".join(f"{d}" for d in LENGTHS) + " days) |",
             "|---|" + "---:|" * len(LENGTHS) + "---|---|"]
@@ -420,7 +447,7 @@ def render(stamp: Stamp, results: list[dict], eff: pd.DataFrame, cos: pd.DataFra
     out += ["", _identifiability_text(eff, cos, corr), "", "## Every set", "",
             "| Set | " + " | ".join(f"`{p}`: hidden, [q05, q95]" for p in names) + " | Simulations | "
             "Generations |", "|---:|" + "---|" * len(names) + "---:|---:|"]
-    main_results = sorted((res for res in results if res["days"] == MAIN_LENGTH), key=lambda r: r["set"])
+    main_results = sorted(s["main"], key=lambda r: r["set"])
     for res in main_results:
         cells = []
         for r in res["rows"]:
@@ -531,21 +558,21 @@ def _run(args, out: Path, argv: list[str] | None) -> int:
     command = " ".join([_COMMAND, *(shlex.quote(a) for a in given)])
     sets = QUICK["sets"] if args.quick else SETS
     shrink = QUICK["shrink_sets"] if args.quick else SHRINK_SETS
-    budget = QUICK["budget"] if args.quick else None
+    budgets = QUICK["budgets"] if args.quick else None
     # Longest calibrations first, so that no worker is left with a long one at the end.
-    tasks = [(i, d) for d in sorted(LENGTHS, reverse=True) for i in range(sets)
-             if d == MAIN_LENGTH or i < shrink]
+    tasks = [(i, d, "shrinkage") for d in sorted(LENGTHS, reverse=True) for i in range(shrink)]
+    tasks += [(i, MAIN_LENGTH, "main") for i in range(sets)]
     executor = SerialExecutor() if args.serial else DaskExecutor(workers=args.workers)
     results = []
     with executor:
         with tqdm(total=len(tasks), desc="recovery", unit="calibration", file=sys.stderr,
                   dynamic_ncols=True) as bar:
-            for done in executor.imap_unordered(recover, tasks, budget):
+            for done in executor.imap_unordered(recover, tasks, budgets):
                 if done.error is not None:
                     print(f"error: calibration {done.task} failed: {done.error}", file=sys.stderr)
                     return 1
                 results.append(done.value)
-                bar.set_postfix_str(f"set {done.value['set']}, {done.value['days']} days, "
+                bar.set_postfix_str(f"{done.value['study']}: set {done.value['set']}, {done.value['days']} days, "
                                     f"{done.value['simulations']} simulations")
                 bar.update(1)
         eff, cos = sensitivity(executor)
@@ -556,7 +583,7 @@ def _run(args, out: Path, argv: list[str] | None) -> int:
                   machine=machine, wall_s=time.perf_counter() - t0,
                   cpu_s=float(sum(r["cpu_s"] for r in results)), command=command,
                   mode="quick (smaller study: not the evidence)" if args.quick else "full")
-    atomic_write(out, render(stamp, results, eff, cos, sets=sets, budget=budget, shrink_sets=shrink).encode())
+    atomic_write(out, render(stamp, results, eff, cos, sets=sets, budgets=budgets).encode())
     print(f"wrote {out} ({len(results)} calibrations) in {_duration(stamp.wall_s)}", file=sys.stderr)
     return 0
 

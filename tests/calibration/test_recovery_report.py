@@ -37,16 +37,17 @@ def test_the_recovery_report_is_current():
 NAMES = [p for p, _, _ in recovery.PARAMETERS]
 
 
-def _result(i: int, days: int, covered: bool = True, width: float = 0.3) -> dict:
+def _result(i: int, days: int, covered: bool = True, width: float = 0.3, study: str = "main") -> dict:
     rows = []
     for p, lo, hi in recovery.PARAMETERS:
         truth = (lo + hi) / 2
         q05, q95 = (truth - width * (hi - lo) / 2, truth + width * (hi - lo) / 2) if covered else (lo, lo + 0.01)
-        rows.append({"set": i, "days": days, "parameter": p, "truth": truth, "median": truth, "q05": q05,
-                     "q95": q95, "width": (q95 - q05) / (hi - lo), "covered": covered})
+        rows.append({"set": i, "days": days, "study": study, "parameter": p, "truth": truth, "median": truth,
+                     "q05": q05, "q95": q95, "width": (q95 - q05) / (hi - lo), "covered": covered})
     corr = [[1.0, 0.8, 0.0], [0.8, 1.0, 0.0], [0.0, 0.0, 1.0]]
-    return {"set": i, "days": days, "rows": rows, "simulations": 100, "generations": 4, "stopped": "budget",
-            "correlation": corr, "by_generation": [[0.5] * 3, [width] * 3], "wall_s": 1.0, "cpu_s": 1.0}
+    return {"set": i, "days": days, "study": study, "rows": rows, "simulations": 100, "generations": 4,
+            "stopped": "budget", "correlation": corr, "by_generation": [[0.5] * 3, [width] * 3], "wall_s": 1.0,
+            "cpu_s": 1.0}
 
 
 STAMP = recovery.Stamp(model="ab" * 32, calibration="cd" * 32, date="2030-01-02 03:04 UTC",
@@ -65,7 +66,8 @@ def _tables():
 
 def test_render_counts_coverage_widths_and_shrinkage_and_names_what_fails():
     results = [_result(i, recovery.MAIN_LENGTH, covered=i < 15) for i in range(20)]
-    results += [_result(i, 10, width=0.4) for i in range(4)] + [_result(i, 40, width=0.2) for i in range(4)]
+    results += [_result(i, d, width=w, study="shrinkage") for i in range(4)
+                for d, w in zip(recovery.LENGTHS, (0.4, 0.3, 0.2), strict=True)]
     text = recovery.render(STAMP, results, *_tables())
     header = recovery.parse_header(text)
     assert header["Model fingerprint"] == "ab" * 32 and header["Calibration fingerprint"] == "cd" * 32
