@@ -50,6 +50,14 @@ priors of :data:`PARAMETERS`, ``summary = "levels"``, seed
 
 Every simulation's seed derives from :data:`ROOT_SEED` and every calibration is
 serial, so the numbers do not depend on how many worker processes run them.
+
+**Resume.** Each finished calibration is appended, as one JSON line, to
+``--work DIR/results.jsonl`` (default ``build/recovery``) with a key: the SHA-256
+of its calibration file, base scenario, task, hidden values, the model's
+fingerprint, the calibration engine's sources (``sim/calibration/*.py`` but this
+file) and :data:`RESULT_VERSION`. A run killed part way is rerun with the same
+command and calibrates only what has no stored result under its current key; a
+line torn by the kill is ignored. Nothing in the folder is ever deleted.
 """
 
 from __future__ import annotations
@@ -74,7 +82,8 @@ import pandas as pd
 from sim.scenario import Scenario, load_scenario, with_overrides
 from sim.seeds import derive_seed
 
-__all__ = ["BUDGET", "SHRINK_BUDGET", "DEFAULT_OUT", "KPIS", "PARAMETERS", "SETS", "Stamp", "calibration_fingerprint",
+__all__ = ["BUDGET", "SHRINK_BUDGET", "DEFAULT_OUT", "DEFAULT_WORK", "ResultStore", "task_key",
+           "KPIS", "PARAMETERS", "SETS", "Stamp", "calibration_fingerprint",
            "calibration_text", "main", "parse_header", "recover", "recovery_base", "render", "sensitivity", "truths"]
 
 EXIT_BAD_INPUT = 2
@@ -108,6 +117,10 @@ SHRINK_BUDGET = {**BUDGET, "generations": 11, "max_simulations": 3000, "min_acce
 QUICK = {"sets": 4, "shrink_sets": 1, "budgets": {"main": {"generations": 3, "population_size": 20},
                                                  "shrinkage": {"generations": 3, "population_size": 20}}}
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "docs" / "RECOVERY.md"
+DEFAULT_WORK = Path(__file__).resolve().parents[2] / "build" / "recovery"
+#: Raised whenever :func:`recover` changes what it computes or returns, so that no stored result of older code
+#: is reused (this file is not part of the stored results' key otherwise: a change to the report alone keeps them).
+RESULT_VERSION = 1
 _COMMAND = "python -m sim.calibration.recovery"
 COVERAGE_MIN = 16
 WIDTH_MAX = 0.5
@@ -255,6 +268,64 @@ def calibration_fingerprint() -> str:
     return h.hexdigest()
 
 
+def _engine_fingerprint() -> str:
+    """SHA-256 over ``sim/calibration/*.py`` but this file: the calibration code a stored result was made by."""
+    folder = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        if path.name != Path(__file__).name:
+            h.update(f"sim/calibration/{path.name}".encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def task_key(task: tuple[int, int, str], budgets: dict | None, model: str, engine: str) -> str:
+    """The key of a stored calibration: what its result depends on (see *Resume* in the module docstring)."""
+    import json
+
+    from sim.scenario import to_toml
+
+    i, days, study = task
+    budget = {**(BUDGET if study == "main" else SHRINK_BUDGET), **((budgets or {}).get(study) or {})}
+    parts = {"version": RESULT_VERSION, "task": [i, days, study], "model": model, "engine": engine,
+             "calibration": calibration_text(budget, seed=derive_seed(ROOT_SEED, "calibration", i) % 2**32),
+             "base": to_toml(recovery_base()), "truth": truths(i + 1)[i],
+             "data": [ROOT_SEED, PERIOD, max(LENGTHS), [list(k) for k in KPIS]]}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+class ResultStore:
+    """Finished calibrations by key, in ``folder/results.jsonl`` (one JSON line each, flushed and synced)."""
+
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / "results.jsonl"
+
+    def load(self) -> dict[str, dict]:
+        """Stored results by key; lines that do not parse (torn by a kill) are left out."""
+        import json
+
+        found: dict[str, dict] = {}
+        if not self.path.is_file():
+            return found
+        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                rec = json.loads(line)
+                found[rec["key"]] = rec["result"]
+            except (ValueError, KeyError, TypeError):
+                continue
+        return found
+
+    def add(self, key: str, result: dict) -> None:
+        """Append one result; a line torn earlier is ended first so that this one parses."""
+        import json
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        torn = self.path.is_file() and self.path.stat().st_size > 0 and not self.path.read_bytes().endswith(b"\n")
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(("\n" if torn else "") + json.dumps({"key": key, "result": result}) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
 # ------------------------------------------------------------------ the report
 @dataclass(frozen=True)
 class Stamp:
@@ -268,9 +339,10 @@ class Stamp:
     cpu_s: float
     command: str
     mode: str
+    reused: int = 0
 
 
-_HEADER_KEYS = ("Model fingerprint", "Calibration fingerprint", "Date", "Machine", "Wall time",
+_HEADER_KEYS = ("Model fingerprint", "Calibration fingerprint", "Date", "Machine", "Wall time", "Calibrations",
                 "CPU time of the calibrations", "Command", "Mode")
 
 
@@ -356,6 +428,8 @@ def render(stamp: Stamp, results: list[dict], eff: pd.DataFrame, cos: pd.DataFra
         f"| Date | {stamp.date} |",
         f"| Machine | {stamp.machine.replace('|', '/')} |",
         f"| Wall time | {_duration(stamp.wall_s)} |",
+        f"| Calibrations | {len(results)}" + (f", {stamp.reused} of them taken from the store of an interrupted run"
+                                               if stamp.reused else "") + " |",
         f"| CPU time of the calibrations | {_duration(stamp.cpu_s)} |",
         f"| Command | `{stamp.command}` |",
         f"| Mode | {stamp.mode} |",
@@ -518,6 +592,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--serial", action="store_true", help="every calibration in this process")
     p.add_argument("--out", default=str(DEFAULT_OUT), metavar="PATH",
                    help="the Markdown file to write (default: docs/RECOVERY.md)")
+    p.add_argument("--work", default=str(DEFAULT_WORK), metavar="DIR",
+                   help="where finished calibrations are kept, so that an interrupted run resumes "
+                        "(default: build/recovery)")
     return p
 
 
@@ -534,18 +611,22 @@ def main(argv: list[str] | None = None) -> int:
         if args.serial and args.workers is not None:
             raise ScenarioError([("--serial", "either --serial or --workers", "both")])
         out = check_output_file(args.out, (".md",), "--out")
+        work = Path(args.work)
+        if work.exists() and not work.is_dir():
+            raise ScenarioError([("--work", "a folder (it keeps the finished calibrations)", str(work))])
         require_pyabc()
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        return _run(args, out, argv)
+        return _run(args, out, work, argv)
     except KeyboardInterrupt:
-        print("interrupted: nothing written", file=sys.stderr)
+        print(f"interrupted: no report written; finished calibrations are kept in {work}, and the same command "
+              "continues", file=sys.stderr)
         return 130
 
 
-def _run(args, out: Path, argv: list[str] | None) -> int:
+def _run(args, out: Path, work: Path, argv: list[str] | None) -> int:
     from tqdm import tqdm
 
     from sim.atomic import atomic_write
@@ -562,15 +643,23 @@ def _run(args, out: Path, argv: list[str] | None) -> int:
     # Longest calibrations first, so that no worker is left with a long one at the end.
     tasks = [(i, d, "shrinkage") for d in sorted(LENGTHS, reverse=True) for i in range(shrink)]
     tasks += [(i, MAIN_LENGTH, "main") for i in range(sets)]
+    store = ResultStore(work)
+    engine = _engine_fingerprint()
+    keys = {task: task_key(task, budgets, model, engine) for task in tasks}
+    stored = store.load()
+    results = [stored[keys[t]] for t in tasks if keys[t] in stored]
+    todo = [t for t in tasks if keys[t] not in stored]
+    if results:
+        print(f"resuming: {len(results)} of {len(tasks)} calibrations taken from {store.path}", file=sys.stderr)
     executor = SerialExecutor() if args.serial else DaskExecutor(workers=args.workers)
-    results = []
     with executor:
-        with tqdm(total=len(tasks), desc="recovery", unit="calibration", file=sys.stderr,
+        with tqdm(total=len(tasks), initial=len(results), desc="recovery", unit="calibration", file=sys.stderr,
                   dynamic_ncols=True) as bar:
-            for done in executor.imap_unordered(recover, tasks, budgets):
+            for done in executor.imap_unordered(recover, todo, budgets):
                 if done.error is not None:
                     print(f"error: calibration {done.task} failed: {done.error}", file=sys.stderr)
                     return 1
+                store.add(keys[tuple(done.task)], done.value)
                 results.append(done.value)
                 bar.set_postfix_str(f"{done.value['study']}: set {done.value['set']}, {done.value['days']} days, "
                                     f"{done.value['simulations']} simulations")
@@ -582,7 +671,8 @@ def _run(args, out: Path, argv: list[str] | None) -> int:
     stamp = Stamp(model=model, calibration=calib, date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                   machine=machine, wall_s=time.perf_counter() - t0,
                   cpu_s=float(sum(r["cpu_s"] for r in results)), command=command,
-                  mode="quick (smaller study: not the evidence)" if args.quick else "full")
+                  mode="quick (smaller study: not the evidence)" if args.quick else "full",
+                  reused=len(tasks) - len(todo))
     atomic_write(out, render(stamp, results, eff, cos, sets=sets, budgets=budgets).encode())
     print(f"wrote {out} ({len(results)} calibrations) in {_duration(stamp.wall_s)}", file=sys.stderr)
     return 0
