@@ -101,3 +101,55 @@ def test_bad_input_is_refused_in_one_line_with_status_2(capsys, argv, words):
     assert status == recovery.EXIT_BAD_INPUT
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and all(w in err[0] for w in words), err
+
+
+# ------------------------------------------------------------------ resume
+def test_a_killed_recovery_resumes_and_calibrates_only_what_it_had_not_finished(tmp_path, monkeypatch):
+    """The first run dies on its third calibration; the same command then runs only the ones not stored."""
+    calls: list[tuple] = []
+
+    def fake_recover(task, budgets=None):
+        i, days, study = task
+        calls.append(tuple(task))
+        if len(calls) == 3 and not (tmp_path / "second").exists():
+            raise KeyboardInterrupt
+        return _result(i, days, study=study)
+
+    monkeypatch.setattr(recovery, "recover", fake_recover)
+    monkeypatch.setattr(recovery, "sensitivity", lambda executor: _tables())
+    argv = ["--quick", "--serial", "--out", str(tmp_path / "r.md"), "--work", str(tmp_path / "work")]
+    assert recovery.main(argv) == 130
+    assert not (tmp_path / "r.md").exists()
+    first = list(calls)
+    stored = recovery.ResultStore(tmp_path / "work").load()
+    assert len(stored) == 2
+    # a kill while a line is written leaves half a line: it is ignored and the next result still parses
+    with open(tmp_path / "work" / "results.jsonl", "a", encoding="utf-8") as fh:
+        fh.write('{"key": "torn", "res')
+    (tmp_path / "second").mkdir()
+    calls.clear()
+    assert recovery.main(argv) == 0
+    tasks = 3 * recovery.QUICK["shrink_sets"] + recovery.QUICK["sets"]
+    assert len(calls) == tasks - 2 and not set(calls) & set(first[:2])
+    assert len(recovery.ResultStore(tmp_path / "work").load()) == tasks
+    header = recovery.parse_header((tmp_path / "r.md").read_text(encoding="utf-8"))
+    assert header["Calibrations"] == f"{tasks}, 2 of them taken from the store of an interrupted run"
+
+
+def test_a_stored_calibration_is_reused_only_for_the_same_model_engine_and_budget():
+    task = (0, recovery.MAIN_LENGTH, "main")
+    key = recovery.task_key(task, None, "m" * 64, "e" * 64)
+    assert key == recovery.task_key(task, None, "m" * 64, "e" * 64)
+    assert key != recovery.task_key(task, None, "n" * 64, "e" * 64)
+    assert key != recovery.task_key(task, None, "m" * 64, "f" * 64)
+    assert key != recovery.task_key(task, {"main": {"generations": 3}}, "m" * 64, "e" * 64)
+    assert key != recovery.task_key((1, recovery.MAIN_LENGTH, "main"), None, "m" * 64, "e" * 64)
+    assert key != recovery.task_key((0, recovery.MAIN_LENGTH, "shrinkage"), None, "m" * 64, "e" * 64)
+
+
+def test_a_work_path_that_is_a_file_is_refused(tmp_path, capsys):
+    (tmp_path / "f").write_text("mine")
+    assert recovery.main(["--quick", "--work", str(tmp_path / "f"), "--out", str(tmp_path / "r.md")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--work" in err[0]
+    assert (tmp_path / "f").read_text() == "mine"
