@@ -171,6 +171,11 @@ def _data(i: int, days: int) -> bytes:
     return to_csv(df[df[PERIOD] <= days])
 
 
+def _budget(study: str, budgets: dict | None) -> dict:
+    """The budget of a study (``"main"``: :data:`BUDGET`, else :data:`SHRINK_BUDGET`) with ``budgets[study]``."""
+    return {**(BUDGET if study == "main" else SHRINK_BUDGET), **((budgets or {}).get(study) or {})}
+
+
 def recover(task: tuple[int, int, str], budgets: dict | None = None) -> dict:
     """Calibrate set ``i`` on its first ``days`` days (task ``(i, days, study)``) without its hidden values.
 
@@ -188,7 +193,7 @@ def recover(task: tuple[int, int, str], budgets: dict | None = None) -> dict:
     from sim.scenario import to_toml
 
     i, days, study = task
-    budget = {**(BUDGET if study == "main" else SHRINK_BUDGET), **((budgets or {}).get(study) or {})}
+    budget = _budget(study, budgets)
     text = calibration_text(budget, seed=derive_seed(ROOT_SEED, "calibration", i) % 2**32)
     t0, c0 = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory(prefix="exlab-recovery-") as tmp:
@@ -265,23 +270,22 @@ def sensitivity(executor) -> tuple[pd.DataFrame, pd.DataFrame]:
     return eff, pd.DataFrame(cos, index=names, columns=names)
 
 
-def calibration_fingerprint() -> str:
-    """SHA-256 over ``sim/calibration/*.py``: each file's path, a NUL, its bytes and a NUL, in path order."""
+def calibration_fingerprint(exclude: tuple[str, ...] = ()) -> str:
+    """SHA-256 over ``sim/calibration/*.py`` but the names in ``exclude``.
+
+    Each file enters as its path, a NUL, its bytes and a NUL, in path order.
+    """
     folder = Path(__file__).resolve().parent
     h = hashlib.sha256()
     for path in sorted(folder.glob("*.py")):
-        h.update(f"sim/calibration/{path.name}".encode() + b"\0" + path.read_bytes() + b"\0")
+        if path.name not in exclude:
+            h.update(f"sim/calibration/{path.name}".encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
 def _engine_fingerprint() -> str:
-    """SHA-256 over ``sim/calibration/*.py`` but this file: the calibration code a stored result was made by."""
-    folder = Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for path in sorted(folder.glob("*.py")):
-        if path.name != Path(__file__).name:
-            h.update(f"sim/calibration/{path.name}".encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
+    """The calibration code a stored result was made by: :func:`calibration_fingerprint` without this file."""
+    return calibration_fingerprint(exclude=(Path(__file__).name,))
 
 
 def task_key(task: tuple[int, int, str], budgets: dict | None, model: str, engine: str) -> str:
@@ -291,7 +295,7 @@ def task_key(task: tuple[int, int, str], budgets: dict | None, model: str, engin
     from sim.scenario import to_toml
 
     i, days, study = task
-    budget = {**(BUDGET if study == "main" else SHRINK_BUDGET), **((budgets or {}).get(study) or {})}
+    budget = _budget(study, budgets)
     parts = {"version": RESULT_VERSION, "task": [i, days, study], "model": model, "engine": engine,
              "calibration": calibration_text(budget, seed=derive_seed(ROOT_SEED, "calibration", i) % 2**32),
              "base": to_toml(recovery_base()), "truth": truths(i + 1)[i],
@@ -325,7 +329,11 @@ class ResultStore:
         import json
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        torn = self.path.is_file() and self.path.stat().st_size > 0 and not self.path.read_bytes().endswith(b"\n")
+        torn = False
+        if self.path.is_file() and self.path.stat().st_size > 0:
+            with open(self.path, "rb") as fh:
+                fh.seek(-1, os.SEEK_END)
+                torn = fh.read(1) != b"\n"
         with open(self.path, "a", encoding="utf-8") as fh:
             fh.write(("\n" if torn else "") + json.dumps({"key": key, "result": result}) + "\n")
             fh.flush()
