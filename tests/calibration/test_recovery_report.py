@@ -37,15 +37,15 @@ def test_the_recovery_report_is_current():
 NAMES = [p for p, _, _ in recovery.PARAMETERS]
 
 
-def _result(i: int, days: int, covered: bool = True, width: float = 0.3, study: str = "main") -> dict:
+def _result(i: int, days: int, covered: bool = True, width: float = 0.3) -> dict:
     rows = []
     for p, lo, hi in recovery.PARAMETERS:
         truth = (lo + hi) / 2
         q05, q95 = (truth - width * (hi - lo) / 2, truth + width * (hi - lo) / 2) if covered else (lo, lo + 0.01)
-        rows.append({"set": i, "days": days, "study": study, "parameter": p, "truth": truth, "median": truth,
+        rows.append({"set": i, "days": days, "parameter": p, "truth": truth, "median": truth,
                      "q05": q05, "q95": q95, "width": (q95 - q05) / (hi - lo), "covered": covered})
     corr = [[1.0, 0.8, 0.0], [0.8, 1.0, 0.0], [0.0, 0.0, 1.0]]
-    return {"set": i, "days": days, "study": study, "rows": rows, "simulations": 100, "generations": 4,
+    return {"set": i, "days": days, "rows": rows, "simulations": 100, "generations": 4,
             "stopped": "budget", "correlation": corr, "by_generation": [[0.5] * 3, [width] * 3], "wall_s": 1.0,
             "cpu_s": 1.0}
 
@@ -65,20 +65,29 @@ def _tables():
 
 
 def test_render_counts_coverage_widths_and_shrinkage_and_names_what_fails():
-    results = [_result(i, recovery.MAIN_LENGTH, covered=i < 15) for i in range(20)]
-    results += [_result(i, d, width=w, study="shrinkage") for i in range(4)
-                for d, w in zip(recovery.LENGTHS, (0.4, 0.3, 0.2), strict=True)]
-    text = recovery.render(STAMP, results, *_tables())
+    assert recovery.LENGTHS == (4, 8, recovery.MAIN_LENGTH)
+    # sets 15..19 miss; sets 0..3 are also calibrated on 4 and 8 days, and their 16-day calibration is shared
+    results = [_result(i, recovery.MAIN_LENGTH, covered=i < 15, width=0.2) for i in range(20)]
+    results += [_result(i, d, width=w) for i in range(4) for d, w in ((4, 0.4), (8, 0.3))]
+    text = recovery.render(STAMP, results, *_tables(), shrink_sets=4)
     header = recovery.parse_header(text)
     assert header["Model fingerprint"] == "ab" * 32 and header["Calibration fingerprint"] == "cd" * 32
     assert header["Wall time"] == "12 min 34 s" and header["Mode"] == "full"
     row = next(ln for ln in text.splitlines() if ln.startswith(f"| `{NAMES[0]}` | ["))
     assert "15 of 20" in row and "**coverage below the criterion**" in row
     shrink = next(ln for ln in text.splitlines() if ln.startswith(f"| `{NAMES[1]}` | 0.40 | 0.30"))
-    assert shrink.endswith("| yes | 20%, 40%, 60% |")   # narrowed in the last generation: 1 - width / 0.5
+    assert shrink.endswith("| yes | 4 of 4 | 20%, 40%, 60% |")   # narrowed in the last generation: 1 - width / 0.5
     assert "cannot tell them apart" in text and "`churn.threshold`" in text
     assert "estimated together (mean posterior correlation +0.80)" in text
     assert text.count("**outside**") == 5 * 3
+
+
+def test_shrinkage_that_does_not_fall_at_every_length_is_reported_with_its_paired_count():
+    results = [_result(i, recovery.MAIN_LENGTH, width=0.2 if i else 0.5) for i in range(20)]
+    results += [_result(i, d, width=w) for i in range(3) for d, w in ((4, 0.3), (8, 0.1))]
+    text = recovery.render(STAMP, results, *_tables(), shrink_sets=3)
+    row = next(ln for ln in text.splitlines() if ln.startswith(f"| `{NAMES[2]}` | 0.30 | 0.10 | 0.30"))
+    assert "| **no** | 2 of 3 |" in row   # set 0's 16-day interval (0.5) is wider than its 4-day one (0.3)
 
 
 def test_a_study_that_meets_the_criteria_says_so():
@@ -108,12 +117,12 @@ def test_a_killed_recovery_resumes_and_calibrates_only_what_it_had_not_finished(
     """The first run dies on its third calibration; the same command then runs only the ones not stored."""
     calls: list[tuple] = []
 
-    def fake_recover(task, budgets=None):
-        i, days, study = task
+    def fake_recover(task, budget=None):
+        i, days = task
         calls.append(tuple(task))
         if len(calls) == 3 and not (tmp_path / "second").exists():
             raise KeyboardInterrupt
-        return _result(i, days, study=study)
+        return _result(i, days)
 
     monkeypatch.setattr(recovery, "recover", fake_recover)
     monkeypatch.setattr(recovery, "sensitivity", lambda executor: _tables())
@@ -129,7 +138,8 @@ def test_a_killed_recovery_resumes_and_calibrates_only_what_it_had_not_finished(
     (tmp_path / "second").mkdir()
     calls.clear()
     assert recovery.main(argv) == 0
-    tasks = 3 * recovery.QUICK["shrink_sets"] + recovery.QUICK["sets"]
+    # the shrinkage study's longest series is the main study's: one calibration serves both
+    tasks = recovery.QUICK["sets"] + (len(recovery.LENGTHS) - 1) * recovery.QUICK["shrink_sets"]
     assert len(calls) == tasks - 2 and not set(calls) & set(first[:2])
     assert len(recovery.ResultStore(tmp_path / "work").load()) == tasks
     header = recovery.parse_header((tmp_path / "r.md").read_text(encoding="utf-8"))
@@ -137,14 +147,14 @@ def test_a_killed_recovery_resumes_and_calibrates_only_what_it_had_not_finished(
 
 
 def test_a_stored_calibration_is_reused_only_for_the_same_model_engine_and_budget():
-    task = (0, recovery.MAIN_LENGTH, "main")
+    task = (0, recovery.MAIN_LENGTH)
     key = recovery.task_key(task, None, "m" * 64, "e" * 64)
     assert key == recovery.task_key(task, None, "m" * 64, "e" * 64)
     assert key != recovery.task_key(task, None, "n" * 64, "e" * 64)
     assert key != recovery.task_key(task, None, "m" * 64, "f" * 64)
-    assert key != recovery.task_key(task, {"main": {"generations": 3}}, "m" * 64, "e" * 64)
-    assert key != recovery.task_key((1, recovery.MAIN_LENGTH, "main"), None, "m" * 64, "e" * 64)
-    assert key != recovery.task_key((0, recovery.MAIN_LENGTH, "shrinkage"), None, "m" * 64, "e" * 64)
+    assert key != recovery.task_key(task, {"generations": 3}, "m" * 64, "e" * 64)
+    assert key != recovery.task_key((1, recovery.MAIN_LENGTH), None, "m" * 64, "e" * 64)
+    assert key != recovery.task_key((0, recovery.LENGTHS[0]), None, "m" * 64, "e" * 64)
 
 
 def test_a_work_path_that_is_a_file_is_refused(tmp_path, capsys):
