@@ -1,8 +1,20 @@
-"""Scaling benchmark: the bank_5m preset at growing populations, one fresh process per size.
+"""Benchmark: the small runs users wait for, then the bank_5m preset at growing populations.
 
-    python benchmarks/bench.py            # 50k, 200k, 1M consumers
+    python benchmarks/bench.py            # small runs; 50k, 200k, 1M consumers
     python benchmarks/bench.py --full     # and 5M (the preset itself, 365 days)
     python benchmarks/bench.py --sizes 50000 200000 --ticks 60 --out /tmp/b.json
+    python benchmarks/bench.py --no-small # the scaling series only
+
+*Small runs* (skipped by ``--sizes``), each against its target
+(:data:`SMALL_TARGETS_S`), after the compiled passes are cached:
+
+- the default what-if in-process: ``simulate(default_bank)`` (20,000 consumers,
+  a year and its warm-up) in a process that already ran it once, as the
+  dashboard does on a second click (the best of :data:`REPEATS`);
+- the default what-if fresh: ``exlab run default_bank --quiet`` in a new
+  process, imports and cached compilation included (the median of :data:`REPEATS`);
+- the classroom run fresh: ``exlab run`` on the default bank at 300 consumers
+  for 60 days (the median of :data:`REPEATS`).
 
 Every size runs in its own subprocess through ``sim.run.simulate`` (the
 entry point users call), so the peak resident memory reported (the child's
@@ -33,6 +45,61 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "bank_5m.toml"
 DEFAULT_SIZES = (50_000, 200_000, 1_000_000)
 FULL_SIZES = DEFAULT_SIZES + (5_000_000,)
+REPEATS = 3
+#: Wall-time targets of the small runs, in seconds.
+SMALL_TARGETS_S = {"what-if in-process": 0.5, "what-if fresh": 2.0, "classroom fresh": 2.0}
+_IN_PROCESS = """
+import json, time
+from sim import load_scenario, simulate
+sc = load_scenario("default_bank")
+t = time.perf_counter(); simulate(sc, seed=1); first = time.perf_counter() - t
+times = []
+for _ in range({repeats}):
+    t = time.perf_counter(); simulate(sc, seed=1); times.append(time.perf_counter() - t)
+print(json.dumps({{"first_s": first, "times_s": times}}))
+"""
+
+
+# ------------------------------------------------------------------ small runs
+def _small_runs(tmp: Path, repeats: int = REPEATS) -> list[dict]:
+    """The three small runs (see the module docstring): name, seconds, what was timed, target."""
+    from sim.scenario import load_scenario, to_toml, with_overrides
+
+    exlab = Path(sys.executable).with_name("exlab")
+    classroom = tmp / "classroom.toml"
+    classroom.write_text(to_toml(with_overrides(load_scenario("default_bank"),
+                                                {"population.consumers": 300, "run.ticks": 60})))
+
+    def fresh(args: list[str]) -> list[float]:
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            subprocess.run([str(exlab), "run", *args, "--quiet"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+            times.append(time.perf_counter() - t)
+        return times
+
+    proc = subprocess.run([sys.executable, "-c", _IN_PROCESS.format(repeats=repeats)], cwd=ROOT, check=True,
+                          stdout=subprocess.PIPE, text=True)
+    inproc = json.loads(proc.stdout.strip().splitlines()[-1])
+    rows = [{"run": "what-if in-process", "s": min(inproc["times_s"]), "all_s": inproc["times_s"],
+             "first_s": inproc["first_s"], "how": f"best of {repeats} after a first call"}]
+    for name, args in (("what-if fresh", ["default_bank"]), ("classroom fresh", [str(classroom)])):
+        times = fresh(args)
+        rows.append({"run": name, "s": sorted(times)[len(times) // 2], "all_s": times,
+                     "how": f"median of {repeats} new processes"})
+    for r in rows:
+        r["target_s"] = SMALL_TARGETS_S[r["run"]]
+        r["met"] = r["s"] <= r["target_s"]
+    return rows
+
+
+def format_small(rows: list[dict]) -> str:
+    """The small runs as a text table."""
+    lines = [f"{'small run':<20} {'seconds':>8} {'target':>7}  {'':<7} how", "-" * 64]
+    for r in rows:
+        lines.append(f"{r['run']:<20} {r['s']:>8.2f} {r['target_s']:>7.1f}  {'met' if r['met'] else 'NOT met':<7} "
+                     f"{r['how']}")
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------ child: one size
@@ -222,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", help="consumer counts to run")
     ap.add_argument("--ticks", type=int, default=365, help="days per run (default 365)")
     ap.add_argument("--out", type=Path, help="JSON output (default benchmarks/results/bench-<time>.json)")
+    ap.add_argument("--no-small", action="store_true", help="skip the small runs (what-if and classroom)")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
@@ -235,6 +303,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ExchangeLab scaling benchmark: {SCENARIO.name}, {args.ticks} days, sizes "
           + ", ".join(f"{s:,}" for s in sizes), file=sys.stderr, flush=True)
     _warm_up()
+    small: list[dict] = []
+    if not (args.no_small or args.sizes):
+        import tempfile
+
+        print("small runs: the default what-if in-process and fresh, the classroom run fresh", file=sys.stderr,
+              flush=True)
+        with tempfile.TemporaryDirectory(prefix="exlab-bench-") as tmp:
+            small = _small_runs(Path(tmp))
+        print(format_small(small), flush=True)
     rows = []
     for i, n in enumerate(sizes, 1):
         print(f"[{i}/{len(sizes)}] {n:,} consumers (fresh process)", file=sys.stderr, flush=True)
@@ -248,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         summary["scaling_vs_smallest"] = {str(r["consumers"]): round(r["ns_per_consumer_tick"] / base, 2)
                                           for r in ok}
     record = {"benchmark": "bench.py", "scenario": SCENARIO.name,
-              "started": stamp, "git": _git(), "machine": _machine(), "results": rows, **summary}
+              "started": stamp, "git": _git(), "machine": _machine(), "small_runs": small, "results": rows,
+              **summary}
     _write_atomic(out, record)
     print(format_table(rows))
     if summary:
