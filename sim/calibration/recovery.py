@@ -453,7 +453,8 @@ def render(stamp: Stamp, results: list[dict], eff: pd.DataFrame, cos: pd.DataFra
         f"| Date | {stamp.date} |",
         f"| Machine | {stamp.machine.replace('|', '/')} |",
         f"| Wall time | {_duration(stamp.wall_s)} |",
-        f"| Calibrations | {len(results)}" + (f", {stamp.reused} of them taken from the store of an interrupted run"
+        f"| Calibrations | {len(results)}" + (f", {stamp.reused} of them taken from the store (finished by an "
+                                               "earlier or interrupted run)"
                                                if stamp.reused else "") + " |",
         f"| CPU time of the calibrations | {_duration(stamp.cpu_s)} |",
         f"| Command | `{stamp.command}` |",

@@ -22,7 +22,7 @@ REPORT = Path(__file__).resolve().parents[2] / "docs" / "RECOVERY.md"
 
 def test_the_recovery_report_is_current():
     if not REPORT.is_file():  # said, not hidden: the -ra summary lists it until make validate writes the report
-        pytest.skip("docs/RECOVERY.md not made yet for this code: run make validate (about 40 minutes)")
+        pytest.skip("docs/RECOVERY.md not made yet for this code: run make validate (about an hour)")
     header = recovery.parse_header(REPORT.read_text(encoding="utf-8"))
     assert header.get("Model fingerprint") == model_fingerprint(), (
         "docs/RECOVERY.md was made by another model or other presets: run python -m sim.calibration.recovery")
@@ -143,7 +143,8 @@ def test_a_killed_recovery_resumes_and_calibrates_only_what_it_had_not_finished(
     assert len(calls) == tasks - 2 and not set(calls) & set(first[:2])
     assert len(recovery.ResultStore(tmp_path / "work").load()) == tasks
     header = recovery.parse_header((tmp_path / "r.md").read_text(encoding="utf-8"))
-    assert header["Calibrations"] == f"{tasks}, 2 of them taken from the store of an interrupted run"
+    assert header["Calibrations"] == (f"{tasks}, 2 of them taken from the store (finished by an earlier or "
+                                      "interrupted run)")
 
 
 def test_a_stored_calibration_is_reused_only_for_the_same_model_engine_and_budget():
