@@ -378,15 +378,25 @@ def _f(x: float, digits: int = 2) -> str:
     return "nan" if not math.isfinite(x) else f"{x:.{digits}f}"
 
 
-def summarize(results: list[dict], sets: int = SETS, shrink_sets: int = SHRINK_SETS,
-              lengths: tuple[int, ...] = LENGTHS) -> dict[str, Any]:
-    """Coverage, widths and correlations of the main study; widths by length of the shrinkage study.
+Task = tuple[int, int]
 
-    The main study is sets ``0..sets-1`` on :data:`MAIN_LENGTH` days; the shrinkage study sets
-    ``0..shrink_sets-1`` on each of ``lengths`` days (a calibration may belong to both).
+
+def study_tasks(sets: int = SETS, shrink_sets: int = SHRINK_SETS) -> tuple[set[Task], set[Task]]:
+    """The (set, days) tasks of the main study and of the shrinkage study; a task may belong to both.
+
+    Main: sets ``0..sets-1`` on :data:`MAIN_LENGTH` days; shrinkage: sets ``0..shrink_sets-1`` on each of
+    :data:`LENGTHS`.
     """
-    main_res = [res for res in results if res["days"] == MAIN_LENGTH and res["set"] < sets]
-    shrink_res = [res for res in results if res["set"] < shrink_sets and res["days"] in lengths]
+    return ({(i, MAIN_LENGTH) for i in range(sets)},
+            {(i, d) for d in LENGTHS for i in range(shrink_sets)})
+
+
+def summarize(results: list[dict], sets: int = SETS, shrink_sets: int = SHRINK_SETS) -> dict[str, Any]:
+    """Coverage, widths and correlations of the main study; widths by length of the shrinkage study."""
+    lengths = LENGTHS
+    main_tasks, shrink_tasks = study_tasks(sets, shrink_sets)
+    main_res = [res for res in results if (res["set"], res["days"]) in main_tasks]
+    shrink_res = [res for res in results if (res["set"], res["days"]) in shrink_tasks]
     rows = pd.DataFrame([r for res in main_res for r in res["rows"]])
     srows = pd.DataFrame([r for res in shrink_res for r in res["rows"]])
     names = [p for p, _, _ in PARAMETERS]
@@ -671,8 +681,8 @@ def _run(args, out: Path, work: Path, argv: list[str] | None) -> int:
     shrink = QUICK["shrink_sets"] if args.quick else SHRINK_SETS
     budget = QUICK["budget"] if args.quick else None
     # Longest calibrations first, so that no worker is left with a long one at the end; one task per (set, days).
-    wanted = {(i, MAIN_LENGTH) for i in range(sets)} | {(i, d) for d in LENGTHS for i in range(shrink)}
-    tasks = sorted(wanted, key=lambda t: (-t[1], t[0]))
+    main_tasks, shrink_tasks = study_tasks(sets, shrink)
+    tasks = sorted(main_tasks | shrink_tasks, key=lambda t: (-t[1], t[0]))
     store = ResultStore(work)
     engine = _engine_fingerprint()
     keys = {task: task_key(task, budget, model, engine) for task in tasks}
